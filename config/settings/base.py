@@ -1,0 +1,130 @@
+"""Settings shared by every environment. Every value comes from the environment (django-environ);
+`.env.example` lists them all."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.FileAwareEnv()
+environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
+
+SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-demo-key-only-for-local-use")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_countries",
+    "rest_framework",
+    "orders",
+    "returns",
+    "integrations",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let the web process and the delivery worker share the file.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;", "transaction_mode": "IMMEDIATE"}
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+}
+
+# Admin order list: rows counted at most up to this number (beyond it the list says "N+").
+ORDER_LIST_COUNT_LIMIT = env.int("ORDER_LIST_COUNT_LIMIT", default=10_000)
+
+# Providers (DESIGN.md "Providers"). A provider without credentials is disabled.
+HUB_VERSION = "0.1.0"
+PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
+PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
+THIRTYFIVEUP_BASE_URL = env("THIRTYFIVEUP_BASE_URL", default="https://api.35up.io/v1")
+THIRTYFIVEUP_USERNAME = env("THIRTYFIVEUP_USERNAME", default="")
+THIRTYFIVEUP_PASSWORD = env("THIRTYFIVEUP_PASSWORD", default="")
+SENDCLOUD_BASE_URL = env("SENDCLOUD_BASE_URL", default="https://panel.sendcloud.sc/api/v3")
+SENDCLOUD_PUBLIC_KEY = env("SENDCLOUD_PUBLIC_KEY", default="")
+SENDCLOUD_SECRET_KEY = env("SENDCLOUD_SECRET_KEY", default="")
+SENDCLOUD_INTEGRATION_ID = env.int("SENDCLOUD_INTEGRATION_ID", default=None)
+SHIPUP_BASE_URL = env("SHIPUP_BASE_URL", default="https://api.shipup.co")
+SHIPUP_API_KEY = env("SHIPUP_API_KEY", default="")
+REEVOO_BASE_URL = env("REEVOO_BASE_URL", default="https://api.reevoocloud.com/v4")
+REEVOO_API_KEY = env("REEVOO_API_KEY", default="")
+REEVOO_API_SECRET = env("REEVOO_API_SECRET", default="")
+REEVOO_TRKREF = env("REEVOO_TRKREF", default="")
+
+# The built-in fake providers under /sandbox/ (demo and tests only; refused in production).
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

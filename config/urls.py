@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import path
+
+from config import health
+
+admin.site.site_header = "Order hub"
+admin.site.site_title = "Order hub"
+admin.site.index_title = "Orders, returns and provider deliveries"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,22 @@
+"""Staff groups, created and filled by data migrations (each app grants its own permissions)."""
+
+SUPPORT = "support"
+INTEGRATION_ADMIN = "integration-admin"
+
+
+def grant_app_permissions(apps, schema_editor, *, app_label, group_names, exclude_codenames=()):
+    """Give `group_names` every permission of `app_label` except `exclude_codenames`."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after all migrations; data migrations need them now.
+    app_config = apps.get_app_config(app_label)
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permissions = Permission.objects.filter(content_type__app_label=app_label).exclude(
+        codename__in=exclude_codenames
+    )
+    for name in group_names:
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*permissions)

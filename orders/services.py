@@ -1,0 +1,181 @@
+"""Every write to an order goes through here: the admin, the API and the commands are doors onto
+these functions, so a rule lives in one place."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_fsm import ConcurrentTransition, can_proceed
+
+from orders.actors import Actor
+from orders.models import (
+    Order,
+    OrderNote,
+    OrderStatus,
+    OrderStatusChange,
+    is_expected_report,
+)
+
+SHOP_ACTIONS = ("approve", "hold", "cancel")
+ACTION_PAST = {"approve": "approved", "hold": "put on hold", "cancel": "cancelled"}
+
+
+class OrderActionError(Exception):
+    """A request about an order that cannot be carried out; the message is for the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class PermissionRefused(OrderActionError):
+    pass
+
+
+class TransitionRefused(OrderActionError):
+    pass
+
+
+class Conflict(OrderActionError):
+    pass
+
+
+def action_permissions():
+    """Permission of each shop action, as declared on the transition itself."""
+    field = Order._meta.get_field("status")
+    return {t.name: t.permission for t in field.get_all_transitions(Order) if t.permission}
+
+
+def available_actions(order, user):
+    """Shop actions valid in the order's current state and permitted to `user`."""
+    return [
+        t for t in order.get_available_user_status_transitions(user=user) if t.name in SHOP_ACTIONS
+    ]
+
+
+def record_change(*, order, from_status, actor, message="", unexpected=False):
+    return OrderStatusChange.objects.create(
+        order=order,
+        from_status=from_status,
+        to_status=order.status,
+        message=message,
+        source=actor.source,
+        user=actor.user,
+        actor_label=actor.label,
+        unexpected=unexpected,
+    )
+
+
+def request_transition(*, order_id, action, actor: Actor, message="") -> OrderStatusChange:
+    """Run one shop-requested transition (approve, hold, cancel) and record it.
+
+    Raises PermissionRefused, TransitionRefused or Conflict with a message for the user.
+    """
+    if action not in SHOP_ACTIONS:
+        raise TransitionRefused(f"'{action}' is not an order action ({', '.join(SHOP_ACTIONS)}).")
+    if not actor.has_perm(action_permissions()[action]):
+        raise PermissionRefused(f"You do not have permission to {action} orders.")
+    try:
+        order = Order.objects.get(pk=order_id)
+    except Order.DoesNotExist:
+        raise TransitionRefused(f"Order {order_id} does not exist.") from None
+    transition_method = getattr(order, action)
+    if not can_proceed(transition_method):
+        raise TransitionRefused(
+            f"Order {order.reference} is {order.get_status_display().lower()}: "
+            f"it cannot be {ACTION_PAST[action]}."
+        )
+    from_status = order.status
+    try:
+        with transaction.atomic():
+            transition_method()
+            order.save()
+            return record_change(order=order, from_status=from_status, actor=actor, message=message)
+    except ConcurrentTransition:
+        raise Conflict(
+            f"Order {order.reference} was changed by someone else at the same moment "
+            f"(it is no longer {from_status}); reload the order and try again."
+        ) from None
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    order_id: int
+    reference: str
+    succeeded: bool
+    message: str
+
+
+def bulk_request_transition(*, order_ids, action, actor: Actor, message=""):
+    """Apply one action to many orders, one transaction each: one bad order never fails the rest."""
+    references = dict(Order.objects.filter(pk__in=order_ids).values_list("pk", "reference"))
+    outcomes = []
+    for order_id in order_ids:
+        reference = references.get(order_id, str(order_id))
+        try:
+            change = request_transition(
+                order_id=order_id, action=action, actor=actor, message=message
+            )
+        except OrderActionError as error:
+            outcomes.append(BulkOutcome(order_id, reference, False, error.message))
+        else:
+            outcomes.append(
+                BulkOutcome(
+                    order_id,
+                    reference,
+                    True,
+                    f"{reference}: {change.get_from_status_display()} -> "
+                    f"{change.get_to_status_display()}",
+                )
+            )
+    return outcomes
+
+
+class ReportOutcome:
+    APPLIED = "applied"
+    UNEXPECTED = "unexpected"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    CLOSED = "closed"
+
+
+def apply_reported_status(*, order_id, status, reported_at=None, message="", actor=None):
+    """Apply a status that 35up reports, the single entry point for provider moves.
+
+    Skipped steps are fine; a report older than the last one applied is ignored; `closed` is never
+    left; a move outside the documented graph is applied (35up is the truth) and marked.
+    """
+    if status not in OrderStatus.values or status == OrderStatus.NEW:
+        raise TransitionRefused(f"'{status}' is not a 35up order status.")
+    actor = actor or Actor.provider()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status == OrderStatus.CLOSED:
+            return ReportOutcome.CLOSED
+        last = order.thirtyfiveup_updated_at
+        if reported_at and last and reported_at < last:
+            return ReportOutcome.STALE
+        if reported_at:
+            order.thirtyfiveup_updated_at = reported_at
+        if status == order.status:
+            order.save(update_fields=["thirtyfiveup_updated_at", "updated_at"])
+            return ReportOutcome.UNCHANGED
+        from_status = order.status
+        expected = is_expected_report(from_status, status)
+        order.apply_reported_status(status)
+        order.status_unexpected = not expected
+        order.save()
+        record_change(
+            order=order,
+            from_status=from_status,
+            actor=actor,
+            message=message or ("" if expected else "35up reported a move outside its graph."),
+            unexpected=not expected,
+        )
+    return ReportOutcome.APPLIED if expected else ReportOutcome.UNEXPECTED
+
+
+def add_note(*, order_id, author, body) -> OrderNote:
+    body = body.strip()
+    if not body:
+        raise OrderActionError("A note needs some text.")
+    return OrderNote.objects.create(order_id=order_id, author=author, body=body)

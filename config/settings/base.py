@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "integrations",
+    "integrations.outbox",
+    "integrations.sandbox",
 ]
 
 MIDDLEWARE = [
@@ -125,6 +127,10 @@ REEVOO_BASE_URL = env("REEVOO_BASE_URL", default="https://api.reevoocloud.com/v4
 REEVOO_API_KEY = env("REEVOO_API_KEY", default="")
 REEVOO_API_SECRET = env("REEVOO_API_SECRET", default="")
 REEVOO_TRKREF = env("REEVOO_TRKREF", default="")
+
+# Shared state across processes: the provider rate limiter uses Redis when set, else the database.
+REDIS_URL = env("REDIS_URL", default="")
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 
 # The built-in fake providers under /sandbox/ (demo and tests only; refused in production).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.nested import flatten_errors
+from integrations.outbox import triggers
 from orders.actors import Actor
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import record_change
@@ -185,6 +186,7 @@ def ingest_order(document, *, actor: Actor) -> IngestResult:
             record_change(
                 order=order, from_status=OrderStatus.NEW, actor=actor, message="Order received."
             )
+            triggers.order_received(order, actor)
     except IntegrityError:
         # Another request created the same reference between our check and our insert.
         return _compare_with_existing(Order.objects.get(reference=reference), digest)

@@ -4,14 +4,20 @@ these functions, so a rule lives in one place."""
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
+from integrations.outbox import triggers
 from orders.actors import Actor
 from orders.models import (
     Order,
     OrderNote,
     OrderStatus,
     OrderStatusChange,
+    Shipment,
+    ShipmentLine,
     is_expected_report,
 )
 
@@ -89,7 +95,11 @@ def request_transition(*, order_id, action, actor: Actor, message="") -> OrderSt
         with transaction.atomic():
             transition_method()
             order.save()
-            return record_change(order=order, from_status=from_status, actor=actor, message=message)
+            change = record_change(
+                order=order, from_status=from_status, actor=actor, message=message
+            )
+            triggers.order_action_requested(order, action, from_status, message, actor)
+            return change
     except ConcurrentTransition:
         raise Conflict(
             f"Order {order.reference} was changed by someone else at the same moment "
@@ -171,6 +181,7 @@ def apply_reported_status(*, order_id, status, reported_at=None, message="", act
             message=message or ("" if expected else "35up reported a move outside its graph."),
             unexpected=not expected,
         )
+        triggers.order_status_reported(order, actor)
     return ReportOutcome.APPLIED if expected else ReportOutcome.UNEXPECTED
 
 
@@ -179,3 +190,65 @@ def add_note(*, order_id, author, body) -> OrderNote:
     if not body:
         raise OrderActionError("A note needs some text.")
     return OrderNote.objects.create(order_id=order_id, author=author, body=body)
+
+
+SHIPPABLE_STATUSES = (
+    OrderStatus.APPROVED,
+    OrderStatus.PROCESSING,
+    OrderStatus.FULFILLED,
+    OrderStatus.DELIVERED,
+)
+
+
+def add_shipment(
+    *, order_id, tracking_number, lines, actor: Actor, carrier_code="", shipped_at=None
+):
+    """Record a parcel: which lines and quantities left in it, under which tracking number.
+
+    `lines` is a list of (order_line_id, quantity). A line never ships more than was ordered.
+    """
+    if not actor.has_perm("orders.add_shipment"):
+        raise PermissionRefused("You do not have permission to add shipments.")
+    tracking_number = (tracking_number or "").strip()
+    if not tracking_number:
+        raise OrderActionError("A shipment needs a tracking number.")
+    if not lines:
+        raise OrderActionError("A shipment needs at least one line.")
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        if order.status not in SHIPPABLE_STATUSES:
+            raise TransitionRefused(
+                f"Order {order.reference} is {order.get_status_display().lower()}: "
+                "shipments can be added once it is approved."
+            )
+        if order.shipments.filter(tracking_number=tracking_number).exists():
+            raise Conflict(f"Order {order.reference} already has shipment {tracking_number}.")
+        order_lines = {
+            line.pk: line
+            for line in order.lines.annotate(shipped_quantity=Coalesce(Sum("shipped__quantity"), 0))
+        }
+        errors = []
+        for line_id, quantity in lines:
+            line = order_lines.get(line_id)
+            if line is None:
+                errors.append(f"Line {line_id} is not a line of order {order.reference}.")
+            elif quantity < 1:
+                errors.append(f"{line.sku}: quantity must be at least 1.")
+            elif quantity > (unshipped := line.quantity - line.shipped_quantity):
+                errors.append(
+                    f"{line.sku}: {quantity} is more than the {unshipped} not yet shipped."
+                )
+        if errors:
+            raise OrderActionError(" ".join(errors))
+        shipment = Shipment.objects.create(
+            order=order,
+            tracking_number=tracking_number,
+            carrier_code=carrier_code,
+            shipped_at=shipped_at or timezone.now(),
+        )
+        ShipmentLine.objects.bulk_create(
+            ShipmentLine(shipment=shipment, order_line_id=line_id, quantity=quantity)
+            for line_id, quantity in lines
+        )
+        triggers.shipment_added(order, actor)
+    return shipment

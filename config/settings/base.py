@@ -127,6 +127,16 @@ REEVOO_BASE_URL = env("REEVOO_BASE_URL", default="https://api.reevoocloud.com/v4
 REEVOO_API_KEY = env("REEVOO_API_KEY", default="")
 REEVOO_API_SECRET = env("REEVOO_API_SECRET", default="")
 REEVOO_TRKREF = env("REEVOO_TRKREF", default="")
+PROVIDER_POOL_SIZE = env.int("PROVIDER_POOL_SIZE", default=10)
+# Published limits as "N/S": at most N requests in any S seconds (docs/providers.md). Shipup's
+# leaky bucket (2/s, burst 60) is "60/30"; 35up and Reevoo publish none.
+PROVIDER_RATE_LIMITS = {
+    "sendcloud:write": env.list("SENDCLOUD_WRITE_RATE_LIMITS", default=["100/60", "15/1"]),
+    "sendcloud:read": env.list("SENDCLOUD_READ_RATE_LIMITS", default=["1000/60"]),
+    "shipup:write": env.list("SHIPUP_RATE_LIMITS", default=["60/30"]),
+}
+# A call waits at most this long for a free slot, then fails as retryable.
+PROVIDER_RATE_LIMIT_MAX_WAIT = env.float("PROVIDER_RATE_LIMIT_MAX_WAIT", default=20.0)
 
 # Shared state across processes: the provider rate limiter uses Redis when set, else the database.
 REDIS_URL = env("REDIS_URL", default="")
@@ -134,3 +144,27 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
 
 # The built-in fake providers under /sandbox/ (demo and tests only; refused in production).
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
+
+# Outbox (DESIGN.md "Reliable delivery"). Seconds before attempt 1, 2, ...; then the row is dead.
+OUTBOX_RETRY_SCHEDULE = env.list(
+    "OUTBOX_RETRY_SCHEDULE", cast=float, default=[0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+)
+OUTBOX_RETRY_JITTER = env.float("OUTBOX_RETRY_JITTER", default=0.2)
+# A worker that has not recorded its call by then is taken for dead (keep above the read timeout).
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=10.0)
+SENDCLOUD_BATCH_SIZE = env.int("SENDCLOUD_BATCH_SIZE", default=100)
+# Automatic triggers of DESIGN.md's provider table; each can be turned off.
+TRIGGER_35UP_PLACE_ON_INGEST = env.bool("TRIGGER_35UP_PLACE_ON_INGEST", default=True)
+TRIGGER_SENDCLOUD = env.bool("TRIGGER_SENDCLOUD", default=True)
+TRIGGER_SHIPUP = env.bool("TRIGGER_SHIPUP", default=True)
+# Reevoo asks for a review once the order reaches this status: fulfilled, delivered, or "" (off).
+TRIGGER_REEVOO_ON = env.str("TRIGGER_REEVOO_ON", default="delivered")
+SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=300)
+
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TIMEZONE = "UTC"

@@ -1,0 +1,27 @@
+"""Celery: workers send deliveries; beat runs the sweep and the 35up sync.
+
+Waiting between attempts is the Delivery row's business (next_attempt_at), not the broker's: the
+sweep sends whatever is due, so a lost message or a restarted worker only delays a delivery.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+
+app = Celery("orderhub")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["integrations.outbox"])
+
+
+@app.on_after_finalize.connect
+def schedule_periodic_tasks(sender, **kwargs):
+    from django.conf import settings
+
+    sender.add_periodic_task(
+        settings.OUTBOX_SWEEP_SECONDS, sender.signature("outbox.sweep"), name="sweep deliveries"
+    )
+    sender.add_periodic_task(
+        settings.SYNC_INTERVAL_SECONDS, sender.signature("outbox.sync"), name="sync from 35up"
+    )

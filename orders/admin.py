@@ -1,8 +1,426 @@
-from django.contrib import admin
+"""The support screens for orders: a thin door onto orders.services.
 
-from orders.models import Order
+Order data is read-only here: orders come in through ingest, statuses change only through the
+transition services (which re-check permissions and write the history), and notes are added with
+orders.services.add_note.
+"""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.template.defaultfilters import pluralize
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from core.paginator import CappedCountPaginator
+from orders.actors import Actor
+from orders.forms import TransitionMessageForm
+from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment, ShipmentLine
+from orders.selectors import order_csv_lines
+from orders.services import (
+    ACTION_PAST,
+    SHOP_ACTIONS,
+    Conflict,
+    PermissionRefused,
+    TransitionRefused,
+    action_permissions,
+    add_note,
+    available_actions,
+    bulk_request_transition,
+    request_transition,
+)
+
+# Each order of a bulk action runs its own transaction; past this a request would run for minutes.
+MAX_BULK_ORDERS = 500
+
+# What cancelling does, by the status it starts from: staff must know before they confirm.
+ASK_35UP_TO_CANCEL = (
+    "35up is asked to cancel the order. It stays pending cancellation until 35up confirms, "
+    "and may still be dispatched if 35up has already started."
+)
+CANCEL_CONSEQUENCES = {
+    OrderStatus.NEW: "The order has not been placed at 35up: it is cancelled here and never sent.",
+    OrderStatus.PENDING: "The order is cancelled at once and 35up is told to cancel it.",
+    OrderStatus.APPROVED: ASK_35UP_TO_CANCEL,
+    OrderStatus.PROCESSING: ASK_35UP_TO_CANCEL,
+}
+BULK_CANCEL_WARNING = (
+    "Cancelling cannot be undone. New and pending orders are cancelled at once; approved and "
+    "processing orders are sent to 35up for cancellation and stay pending cancellation until 35up "
+    "confirms."
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "sku",
+        "name",
+        "quantity",
+        "unit_price",
+        "line_total",
+        "config",
+        "thirtyfiveup_item_id",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="Total")
+    def line_total(self, line):
+        return line.total_price
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = ["tracking_number", "carrier_code", "shipped_at", "contents"]
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line"))
+            )
+        )
+
+    @admin.display(description="Contents (quantity x SKU)")
+    def contents(self, shipment):
+        return ", ".join(
+            f"{line.quantity} x {line.order_line.sku} ({line.order_line.name})"
+            for line in shipment.lines.all()
+        )
+
+
+class OrderNoteInline(admin.TabularInline):
+    """Existing notes are read-only; the empty row adds one through orders.services.add_note."""
+
+    model = OrderNote
+    fields = ["body", "written_by", "created_at"]
+    readonly_fields = ["written_by", "created_at"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
+    extra = 1
+    can_delete = False
+    verbose_name = "internal note"
+    verbose_name_plural = "Internal notes (staff only, never sent to providers)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Author")
+    def written_by(self, note):
+        # A name, not the admin's link to the user page, which support staff may not open.
+        return note.author.get_username() if note.author else "(deleted user)"
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["reference", "status", "created_at"]
+    list_display = ["reference", "customer", "status_badge", "thirtyfiveup_id", "created_at"]
+    list_filter = [
+        "status",
+        ("shipping_country", admin.ChoicesFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    ]
+    # Every search term hits a unique or functional (UPPER) index: no icontains on a large table.
+    search_fields = [
+        "reference__exact",
+        "thirtyfiveup_id__exact",
+        "email__iexact",
+        "last_name__iexact",
+    ]
+    search_help_text = (
+        "Exact reference or 35up id, or a customer's full email or last name (any case)."
+    )
+    show_full_result_count = False
+    # Facet counts would run one unbounded COUNT per filter choice.
+    show_facets = admin.ShowFacets.NEVER
+    actions = ["approve_orders", "hold_orders", "cancel_orders"]
+    inlines = [OrderLineInline, ShipmentInline, OrderNoteInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "reference",
+                    "status_badge",
+                    "thirtyfiveup_id",
+                    "thirtyfiveup_updated_at",
+                    "ordered_at",
+                    ("created_at", "updated_at"),
+                    ("currency", "language"),
+                    "session",
+                ]
+            },
+        ),
+        ("Customer", {"fields": [("first_name", "last_name"), "email", "phone"]}),
+        (
+            "Shipping address",
+            {
+                "fields": [
+                    ("shipping_first_name", "shipping_last_name"),
+                    ("shipping_email", "shipping_phone"),
+                    "shipping_company",
+                    ("shipping_street", "shipping_street_number"),
+                    "shipping_extra",
+                    ("shipping_postcode", "shipping_city"),
+                    ("shipping_state", "shipping_country"),
+                ]
+            },
+        ),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
+
+    class Media:
+        css = {"all": ["orders/admin.css"]}
+
+    @admin.display(description="Customer", ordering="last_name")
+    def customer(self, order):
+        return order.customer_name
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, order):
+        badge = format_html(
+            '<span class="order-status order-status--{}">{}</span>',
+            order.status,
+            order.get_status_display(),
+        )
+        if order.status_unexpected:
+            return format_html(
+                '{} <span class="order-status-unexpected" title="{}">&#9888; unexpected</span>',
+                badge,
+                "35up reported a move outside its documented graph: check the status history.",
+            )
+        return badge
+
+    def has_add_permission(self, request):
+        # Orders come in through ingest (import command, API), which validates the whole document.
+        return False
+
+    def has_export_permission(self, request):
+        codename = get_permission_codename("export", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
+    def _has_action_permission(self, request, action):
+        return request.user.has_perm(action_permissions()[action])
+
+    def has_approve_permission(self, request):
+        return self._has_action_permission(request, "approve")
+
+    def has_hold_permission(self, request):
+        return self._has_action_permission(request, "hold")
+
+    def has_cancel_permission(self, request):
+        return self._has_action_permission(request, "cancel")
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return CappedCountPaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            count_limit=settings.ORDER_LIST_COUNT_LIMIT,
+        )
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_csv_view),
+                name="{}_{}_export".format(*info),
+            ),
+            path(
+                "<path:object_id>/transition/<str:action>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="{}_{}_transition".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_export_permission": self.has_export_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["status_history"] = obj.history.all()
+            context["transition_actions"] = sorted(
+                available_actions(obj, request.user), key=lambda t: SHOP_ACTIONS.index(t.name)
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        """Nothing to save: the order's own fields are read-only here (see the module docstring)."""
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not OrderNote:
+            super().save_formset(request, form, formset, change)
+            return
+        # The author is whoever is logged in, set by the service; the form only carries the text.
+        formset.new_objects = [
+            add_note(order_id=form.instance.pk, author=request.user, body=note.body)
+            for note in formset.save(commit=False)
+        ]
+
+    def transition_view(self, request, object_id, action):
+        """Confirm one transition (GET) and request it through the service (POST)."""
+        if action not in SHOP_ACTIONS:
+            raise Http404(f"'{action}' is not an order action.")
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, order):
+            raise PermissionDenied
+        change_url = reverse("admin:orders_order_change", args=[order.pk])
+        if request.method == "POST":
+            form = TransitionMessageForm(request.POST)
+            if form.is_valid():
+                return self._request_transition(request, order, action, form, change_url)
+        else:
+            form = TransitionMessageForm()
+
+        transition = next(
+            (t for t in available_actions(order, request.user) if t.name == action), None
+        )
+        if transition is None:
+            if not self._has_action_permission(request, action):
+                raise PermissionDenied
+            self.message_user(
+                request,
+                f"Order {order.reference} is {order.get_status_display().lower()}: "
+                f"{transition_label(action).lower()} is not possible now.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{transition.custom['label']} order {order.reference}?",
+            "opts": self.opts,
+            "order": order,
+            "transition": transition,
+            "target_status": OrderStatus(transition.target).label,
+            "consequence": CANCEL_CONSEQUENCES.get(order.status) if action == "cancel" else "",
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/orders/order/transition_confirm.html", context)
+
+    def _request_transition(self, request, order, action, form, change_url):
+        try:
+            change = request_transition(
+                order_id=order.pk,
+                action=action,
+                actor=Actor.staff(request.user),
+                message=form.cleaned_data["message"],
+            )
+        except PermissionRefused as error:
+            raise PermissionDenied(error.message) from None
+        except (TransitionRefused, Conflict) as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Order {order.reference}: {change.get_from_status_display()} -> "
+                f"{change.get_to_status_display()}.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(change_url)
+
+    @admin.action(description="Approve selected orders", permissions=["approve"])
+    def approve_orders(self, request, queryset):
+        return self._bulk_transition(request, queryset, "approve")
+
+    @admin.action(description="Hold selected orders", permissions=["hold"])
+    def hold_orders(self, request, queryset):
+        return self._bulk_transition(request, queryset, "hold")
+
+    @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    def cancel_orders(self, request, queryset):
+        return self._bulk_transition(request, queryset, "cancel")
+
+    def _bulk_transition(self, request, queryset, action):
+        """Show a confirmation page; once confirmed, one message per order says what happened."""
+        selected = list(queryset.values_list("pk", "reference")[: MAX_BULK_ORDERS + 1])
+        if len(selected) > MAX_BULK_ORDERS:
+            self.message_user(
+                request,
+                f"A bulk action takes at most {MAX_BULK_ORDERS:,} orders: narrow the list first.",
+                messages.ERROR,
+            )
+            return None
+        if "confirm" in request.POST:
+            form = TransitionMessageForm(request.POST)
+            if form.is_valid():
+                outcomes = bulk_request_transition(
+                    order_ids=[pk for pk, _ in selected],
+                    action=action,
+                    actor=Actor.staff(request.user),
+                    message=form.cleaned_data["message"],
+                )
+                for outcome in outcomes:
+                    level = messages.SUCCESS if outcome.succeeded else messages.ERROR
+                    self.message_user(request, outcome.message, level)
+                return None
+        else:
+            form = TransitionMessageForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{transition_label(action)} {len(selected)} order{pluralize(len(selected))}?",
+            "opts": self.opts,
+            "action": action,
+            "action_name": f"{action}_orders",
+            "action_label": transition_label(action),
+            "action_past": ACTION_PAST[action],
+            "selected": selected,
+            "warning": BULK_CANCEL_WARNING if action == "cancel" else "",
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/orders/order/bulk_transition_confirm.html", context)
+
+    def export_csv_view(self, request):
+        """The orders the list shows with the same filters, search and ordering, streamed as CSV."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            changelist_url = reverse("admin:orders_order_changelist")
+            return HttpResponseRedirect(f"{changelist_url}?{ERROR_FLAG}=1")
+        response = StreamingHttpResponse(
+            order_csv_lines(changelist.queryset), content_type="text/csv; charset=utf-8"
+        )
+        filename = f"orders-{timezone.now():%Y%m%dT%H%M%SZ}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+def transition_label(action):
+    """The button label declared on the transition ("Approve")."""
+    field = Order._meta.get_field("status")
+    return next(t.custom["label"] for t in field.get_all_transitions(Order) if t.name == action)

@@ -22,9 +22,12 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def groups(self, create, names, **kwargs):
-        if create and names:
+        if not create:
+            return
+        if names:
             self.groups.add(*[Group.objects.get(name=name) for name in names])
-            self.save()
+        # Also stores the password hash set above (skip_postgeneration_save leaves it unsaved).
+        self.save()
 
 
 class OrderFactory(factory.django.DjangoModelFactory):

@@ -18,6 +18,7 @@ from integrations.outbox import triggers
 from orders.actors import Actor
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import record_change
+from orders.validators import validate_country, validate_language
 
 CUSTOMER_FIELDS = {
     "first_name": "first_name",
@@ -75,7 +76,8 @@ class ShippingAddressSerializer(serializers.Serializer):
     city = serializers.CharField(max_length=100)
     postcode = serializers.CharField(max_length=20)
     state = UpperCharField(max_length=3, required=False, allow_blank=True)
-    country = UpperCharField(max_length=2, min_length=2)
+    # The ISO check here, not a length check: "USA" should hear what a country code is.
+    country = UpperCharField(validators=[validate_country])
 
 
 class LineSerializer(serializers.Serializer):
@@ -90,7 +92,7 @@ class OrderIngestSerializer(serializers.Serializer):
     reference = serializers.CharField(max_length=64)
     session = serializers.CharField(max_length=128, required=False, allow_blank=True)
     currency = UpperCharField(max_length=3, min_length=3)
-    language = LowerCharField(max_length=2, required=False)
+    language = LowerCharField(required=False, validators=[validate_language])
     ordered_at = serializers.DateTimeField(required=False)
     customer = CustomerSerializer()
     shipping_address = ShippingAddressSerializer()

@@ -20,6 +20,15 @@ def validate_currency(value):
         )
 
 
+def validate_country(value):
+    if not value or len(value) != 2 or pycountry.countries.get(alpha_2=value) is None:
+        raise ValidationError(
+            "'%(value)s' is not an ISO 3166-1 alpha-2 country code (e.g. US, DE, GB).",
+            code="invalid_country",
+            params={"value": value},
+        )
+
+
 def validate_language(value):
     if not value or len(value) != 2 or pycountry.languages.get(alpha_2=value.lower()) is None:
         raise ValidationError(

@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from config import health
 
@@ -12,3 +13,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
 ]
+
+if settings.SANDBOX_ENABLED:
+    # The fake providers; production settings refuse SANDBOX_ENABLED, so this is never there.
+    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))

@@ -6,10 +6,12 @@ stored request (`redact_headers`, `scrub`).
 """
 
 import base64
+import contextvars
 import json
 import logging
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -242,6 +244,20 @@ class Exchange:
     links: dict
 
 
+_exchange_log = contextvars.ContextVar("provider_exchanges", default=None)
+
+
+@contextmanager
+def recorded_exchanges():
+    """Collect every call's redacted Exchange made inside the block (the outbox stores them)."""
+    exchanges = []
+    token = _exchange_log.set(exchanges)
+    try:
+        yield exchanges
+    finally:
+        _exchange_log.reset(token)
+
+
 class ProviderClient:
     """Base of the four clients: built from settings, with an injectable session and limiter."""
 
@@ -295,6 +311,8 @@ class ProviderClient:
         request = describe_request(response.request)
         body_text = scrub(response.text, self.config.secrets)
         self.last_exchange = Exchange(request, response.status_code, body_text, response.links)
+        if (log := _exchange_log.get()) is not None:
+            log.append(self.last_exchange)
         if response.status_code >= 400:
             raise self._error_for_response(response, method, request, body_text)
         if not body_text.strip():

@@ -18,7 +18,7 @@ from integrations.errors import (
     ProviderError,
     ProviderValidationError,
 )
-from integrations.http import Provider, provider_config
+from integrations.http import Provider
 from integrations.models import ProviderLink
 from integrations.reevoo.client import ReevooClient
 from integrations.reevoo.mapping import customer_order_payload
@@ -33,23 +33,6 @@ from orders.services import apply_reported_status
 
 # Sendcloud answers these when it refuses an order in the batch: worth splitting the batch.
 SENDCLOUD_REFUSALS = (400, 422)
-
-
-def enabled_providers():
-    return [provider for provider in Provider if provider_config(provider).enabled]
-
-
-def disabled_providers():
-    """Provider -> the settings it misses, for the order page ("Sendcloud: disabled, ...")."""
-    return {
-        provider: provider_config(provider).missing
-        for provider in Provider
-        if not provider_config(provider).enabled
-    }
-
-
-def is_provider_enabled(provider):
-    return provider_config(provider).enabled
 
 
 def record_success(order, provider, *, attempted_at, remote_id="", remote_status=""):

@@ -168,3 +168,5 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+# Orders read from 35up per sync run, least recently synced first.
+SYNC_BATCH_LIMIT = env.int("SYNC_BATCH_LIMIT", default=500)

@@ -1,7 +1,14 @@
 """Production: secrets have no defaults, so a missing one stops start-up; passes check --deploy."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import SANDBOX_ENABLED, env
+
+if SANDBOX_ENABLED:
+    # The fake providers pretend orders were placed, and their control endpoints have no
+    # authentication: they must never run next to real data.
+    raise ImproperlyConfigured("SANDBOX_ENABLED must not be set in production settings.")
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 DEBUG = False

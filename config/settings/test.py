@@ -11,3 +11,19 @@ STORAGES = {
 # Serve static files from the apps directly: no collectstatic needed on this machine.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# The fake providers under /sandbox/ and the credentials they accept; tests that talk to them
+# over HTTP point the base URLs at their live server.
+SANDBOX_ENABLED = True
+THIRTYFIVEUP_USERNAME = "sandbox-user"
+THIRTYFIVEUP_PASSWORD = "sandbox-pass"
+SENDCLOUD_PUBLIC_KEY = "sandbox-public"
+SENDCLOUD_SECRET_KEY = "sandbox-secret"
+SENDCLOUD_INTEGRATION_ID = 7
+SHIPUP_API_KEY = "sandbox-shipup-key"
+REEVOO_API_KEY = "sandbox-key"
+REEVOO_API_SECRET = "sandbox-secret"
+REEVOO_TRKREF = "ORDERHUB"
+# Orders move on only when a test says so (control endpoint, or this setting in the test).
+SANDBOX_35UP_ADVANCE_SECONDS = None
+SANDBOX_35UP_INITIAL_STATUS = "pending"

@@ -4,12 +4,7 @@ that needs it, sent by a worker after commit (DESIGN.md "Reliable delivery")."""
 from django.db import models
 from django.utils import timezone
 
-
-class Provider(models.TextChoices):
-    THIRTYFIVEUP = "35up", "35up"
-    SENDCLOUD = "sendcloud", "Sendcloud"
-    SHIPUP = "shipup", "Shipup"
-    REEVOO = "reevoo", "Reevoo"
+from integrations.http import Provider
 
 
 class Operation(models.TextChoices):

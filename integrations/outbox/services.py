@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from integrations.errors import ProviderError, RetryableProviderError
 from integrations.outbox.models import (
     Delivery,
     DeliveryState,
@@ -29,40 +30,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class Outcome:
-    """What a handler saw: the request it sent (redacted) and the provider's answer."""
+    """A successful call as stored: the request sent (redacted) and the provider's answer."""
 
     status_code: int | None = None
     request: dict = field(default_factory=dict)
     response_body: str = ""
     note: str = ""
-
-
-class DeliveryError(Exception):
-    """A handler's failure, classified for the retry rules.
-
-    retryable: timeouts, connection errors, 5xx, 408/409/429. sent: the request may have reached
-    the provider (a read timeout or a dropped answer), which matters for calls unsafe to repeat.
-    """
-
-    def __init__(
-        self,
-        message,
-        *,
-        retryable,
-        sent=False,
-        status_code=None,
-        retry_after=None,
-        request=None,
-        response_body="",
-    ):
-        super().__init__(message)
-        self.message = message
-        self.retryable = retryable
-        self.sent = sent
-        self.status_code = status_code
-        self.retry_after = retry_after
-        self.request = request or {}
-        self.response_body = response_body
 
 
 def enqueue(*, provider, operation, target, order=None, payload=None, created_by=""):
@@ -178,16 +151,16 @@ def record_success(delivery, outcome: Outcome, duration_ms):
     )
 
 
-def record_failure(delivery, error: DeliveryError, duration_ms):
+def record_failure(delivery, error: ProviderError, duration_ms):
     now = timezone.now()
     common = {
-        "last_status_code": error.status_code,
+        "last_status_code": error.status,
         "request": error.request,
         "response_body": error.response_body[:10_000],
-        "error": error.message[:5_000],
+        "error": error.text[:5_000],
         "duration_ms": duration_ms,
     }
-    if error.sent and delivery.unsafe_to_repeat:
+    if error.outcome_unknown and delivery.unsafe_to_repeat:
         _finish(delivery, state=DeliveryState.AMBIGUOUS, **common)
     elif not error.retryable:
         _finish(delivery, state=DeliveryState.FAILED, finished_at=now, **common)
@@ -210,13 +183,16 @@ def _perform_one(delivery):
     started = time.monotonic()
     try:
         outcome = perform(delivery)
-    except DeliveryError as error:
+    except ProviderError as error:
         record_failure(delivery, error, int((time.monotonic() - started) * 1000))
     except Exception as error:
+        # A bug of ours must not lose the delivery: it is retried and shows its error.
         logger.exception("Delivery %s crashed", delivery.pk)
         record_failure(
             delivery,
-            DeliveryError(f"Internal error: {type(error).__name__}: {error}", retryable=True),
+            RetryableProviderError(
+                delivery.provider, f"Internal error: {type(error).__name__}: {error}"
+            ),
             int((time.monotonic() - started) * 1000),
         )
     else:
@@ -231,7 +207,7 @@ def _perform_sendcloud_batch(deliveries):
     duration_ms = int((time.monotonic() - started) * 1000)
     for delivery in deliveries:
         result = results[delivery.pk]
-        if isinstance(result, DeliveryError):
+        if isinstance(result, ProviderError):
             record_failure(delivery, result, duration_ms)
         else:
             record_success(delivery, result, duration_ms)
@@ -302,3 +278,33 @@ def give_up(*, delivery_id, actor_label):
         error=f"Given up by {actor_label}.",
         updated_at=timezone.now(),
     )
+
+
+PUSH_PERMISSION = "outbox.push_order"
+
+
+@transaction.atomic
+def push_order_to_provider(*, order_id, provider, actor):
+    """Staff: send one order to one provider now (order page button, bulk action).
+
+    Returns the queued delivery; raises orders.services' PermissionRefused or OrderActionError
+    with a message for the user.
+    """
+    # Imported here: orders.services imports the triggers, which import this module.
+    from integrations.outbox import triggers
+    from integrations.outbox.selectors import pending_delivery_count, push_refusal
+    from orders.models import Order
+    from orders.services import OrderActionError, PermissionRefused
+
+    if not actor.has_perm(PUSH_PERMISSION):
+        raise PermissionRefused("You do not have permission to send orders to providers.")
+    if provider not in Provider.values:
+        raise OrderActionError(f"'{provider}' is not a provider ({', '.join(Provider.values)}).")
+    # The row lock makes a double click queue one delivery, not two.
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise OrderActionError(f"Order {order_id} does not exist.")
+    pending = pending_delivery_count(order_id=order.pk, provider=provider)
+    if refusal := push_refusal(order, provider, pending=pending):
+        raise OrderActionError(refusal)
+    return triggers.push_requested(order, provider, actor)

@@ -9,9 +9,8 @@ import responses
 from integrations.errors import PermanentProviderError, ProviderDisabled, ProviderValidationError
 from integrations.http import Provider
 from integrations.models import ProviderLink
+from integrations.providers import disabled_providers, enabled_providers
 from integrations.services import (
-    disabled_providers,
-    enabled_providers,
     place_order_at_35up,
     push_order_to_shipup,
     push_orders_to_sendcloud,

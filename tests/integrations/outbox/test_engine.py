@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from integrations.outbox import services
 from integrations.outbox.models import Delivery, DeliveryState, Operation, Provider
-from integrations.outbox.services import DeliveryError, Outcome
+from integrations.errors import (
+    PermanentProviderError,
+    ProviderNoAnswer,
+    ProviderRateLimited,
+    RetryableProviderError,
+)
+from integrations.outbox.services import Outcome
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db
@@ -71,8 +77,8 @@ def test_success_is_recorded_with_status_and_duration():
 def test_retryable_errors_retry_until_success_and_count_attempts():
     delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
     handler = ScriptedHandler(
-        DeliveryError("503 from 35up", retryable=True, status_code=503),
-        DeliveryError("429 from 35up", retryable=True, status_code=429),
+        RetryableProviderError("35up", "503 from 35up", status=503),
+        ProviderRateLimited("35up", "429 from 35up", status=429),
         Outcome(status_code=200),
     )
     for _ in range(3):
@@ -86,7 +92,7 @@ def test_retryable_errors_retry_until_success_and_count_attempts():
 
 def test_dead_after_the_last_attempt_of_the_schedule():
     delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
-    failure = DeliveryError("502 Bad Gateway", retryable=True, status_code=502)
+    failure = RetryableProviderError("35up", "502 Bad Gateway", status=502)
     handler = ScriptedHandler(failure, failure, failure, failure)
     for _ in range(4):
         drain_with(handler)
@@ -94,13 +100,13 @@ def test_dead_after_the_last_attempt_of_the_schedule():
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.DEAD
     assert delivery.attempts == 3
-    assert delivery.error == "502 Bad Gateway"
+    assert delivery.error == "35up: 502 Bad Gateway"
 
 
 def test_permanent_error_fails_at_once_with_the_providers_message():
     delivery = make_delivery()
     handler = ScriptedHandler(
-        DeliveryError("35up: 400\nitems[0].sku: unknown", retryable=False, status_code=400)
+        PermanentProviderError("35up", "400", status=400, details=["items[0].sku: unknown"])
     )
     drain_with(handler)
     delivery.refresh_from_db()
@@ -111,9 +117,7 @@ def test_permanent_error_fails_at_once_with_the_providers_message():
 
 def test_retry_after_is_honoured(settings):
     delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
-    handler = ScriptedHandler(
-        DeliveryError("429", retryable=True, status_code=429, retry_after=120)
-    )
+    handler = ScriptedHandler(ProviderRateLimited("35up", "429", status=429, retry_after=120))
     before = timezone.now()
     drain_with(handler)
     delivery.refresh_from_db()
@@ -132,7 +136,7 @@ def test_retry_delay_follows_the_schedule_with_jitter(settings):
 
 def test_a_timed_out_post_that_is_unsafe_to_repeat_becomes_ambiguous_not_retried():
     delivery = make_delivery(operation=Operation.PLACE_ORDER)
-    handler = ScriptedHandler(DeliveryError("read timeout", retryable=True, sent=True))
+    handler = ScriptedHandler(ProviderNoAnswer("35up", "read timeout"))
     drain_with(handler)
     due_now(delivery)
     drain_with(handler)
@@ -143,7 +147,7 @@ def test_a_timed_out_post_that_is_unsafe_to_repeat_becomes_ambiguous_not_retried
 
 def test_a_timed_out_upsert_is_simply_retried():
     delivery = make_delivery(provider=Provider.SHIPUP, operation=Operation.PUSH_ORDER)
-    handler = ScriptedHandler(DeliveryError("read timeout", retryable=True, sent=True))
+    handler = ScriptedHandler(ProviderNoAnswer("35up", "read timeout"))
     drain_with(handler)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.QUEUED
@@ -153,7 +157,7 @@ def test_a_patch_waits_for_the_post_that_creates_the_order():
     order = OrderFactory()
     place = make_delivery(order=order, operation=Operation.PLACE_ORDER)
     patch = make_delivery(order=order, operation=Operation.UPDATE_ORDER_STATUS)
-    handler = ScriptedHandler(DeliveryError("503", retryable=True, status_code=503))
+    handler = ScriptedHandler(RetryableProviderError("35up", "503", status=503))
     drain_with(handler)
     assert handler.calls == [(place.pk, Operation.PLACE_ORDER, 1)]
     patch.refresh_from_db()
@@ -162,13 +166,16 @@ def test_a_patch_waits_for_the_post_that_creates_the_order():
     due_now(place)
     handler = ScriptedHandler(Outcome(status_code=201), Outcome(status_code=200))
     drain_with(handler)
-    assert [call[1] for call in handler.calls] == [Operation.PLACE_ORDER, Operation.UPDATE_ORDER_STATUS]
+    assert [call[1] for call in handler.calls] == [
+        Operation.PLACE_ORDER,
+        Operation.UPDATE_ORDER_STATUS,
+    ]
 
 
 def test_other_orders_are_not_held_back_by_a_failing_one():
     stuck = make_delivery(operation=Operation.PLACE_ORDER)
     other = make_delivery(operation=Operation.PLACE_ORDER)
-    handler = ScriptedHandler(DeliveryError("boom", retryable=True, status_code=500))
+    handler = ScriptedHandler(RetryableProviderError("35up", "boom", status=500))
     drain_with(handler)
     assert {stuck.pk, other.pk} == {call[0] for call in handler.calls}
 
@@ -195,7 +202,7 @@ def test_a_late_worker_cannot_overwrite_a_newer_attempt():
     services.expire_leases()
     (fresh,) = services.claim(limit=1)
     services.record_success(fresh, Outcome(status_code=201), 5)
-    services.record_failure(stale, DeliveryError("late", retryable=False), 5)
+    services.record_failure(stale, PermanentProviderError("shipup", "late"), 5)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SUCCEEDED
     assert delivery.attempts == 2

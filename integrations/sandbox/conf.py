@@ -1,0 +1,17 @@
+"""Sandbox settings with their defaults: the demo and test settings set them, other settings
+modules (production) never need them."""
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Seconds after which a GET moves an approved 35up order one step on
+    # (approved -> processing -> fulfilled -> delivered, pending_cancellation -> cancelled);
+    # None: only the control endpoint moves orders on.
+    "SANDBOX_35UP_ADVANCE_SECONDS": None,
+    # Status of a newly placed 35up order: "pending" (35up's default) or "approved".
+    "SANDBOX_35UP_INITIAL_STATUS": "pending",
+}
+
+
+def sandbox_setting(name):
+    return getattr(settings, name, DEFAULTS[name])

@@ -114,16 +114,16 @@ ORDER_LIST_COUNT_LIMIT = env.int("ORDER_LIST_COUNT_LIMIT", default=10_000)
 HUB_VERSION = "0.1.0"
 PROVIDER_CONNECT_TIMEOUT = env.float("PROVIDER_CONNECT_TIMEOUT", default=5.0)
 PROVIDER_READ_TIMEOUT = env.float("PROVIDER_READ_TIMEOUT", default=30.0)
-THIRTYFIVEUP_BASE_URL = env("THIRTYFIVEUP_BASE_URL", default="https://api.35up.io/v1")
+THIRTYFIVEUP_BASE_URL = env("THIRTYFIVEUP_BASE_URL", default="") or "https://api.35up.io/v1"
 THIRTYFIVEUP_USERNAME = env("THIRTYFIVEUP_USERNAME", default="")
 THIRTYFIVEUP_PASSWORD = env("THIRTYFIVEUP_PASSWORD", default="")
-SENDCLOUD_BASE_URL = env("SENDCLOUD_BASE_URL", default="https://panel.sendcloud.sc/api/v3")
+SENDCLOUD_BASE_URL = env("SENDCLOUD_BASE_URL", default="") or "https://panel.sendcloud.sc/api/v3"
 SENDCLOUD_PUBLIC_KEY = env("SENDCLOUD_PUBLIC_KEY", default="")
 SENDCLOUD_SECRET_KEY = env("SENDCLOUD_SECRET_KEY", default="")
 SENDCLOUD_INTEGRATION_ID = env.int("SENDCLOUD_INTEGRATION_ID", default=None)
-SHIPUP_BASE_URL = env("SHIPUP_BASE_URL", default="https://api.shipup.co")
+SHIPUP_BASE_URL = env("SHIPUP_BASE_URL", default="") or "https://api.shipup.co"
 SHIPUP_API_KEY = env("SHIPUP_API_KEY", default="")
-REEVOO_BASE_URL = env("REEVOO_BASE_URL", default="https://api.reevoocloud.com/v4")
+REEVOO_BASE_URL = env("REEVOO_BASE_URL", default="") or "https://api.reevoocloud.com/v4"
 REEVOO_API_KEY = env("REEVOO_API_KEY", default="")
 REEVOO_API_SECRET = env("REEVOO_API_SECRET", default="")
 REEVOO_TRKREF = env("REEVOO_TRKREF", default="")

@@ -52,9 +52,10 @@ def make_delivery(order=None, provider=Provider.THIRTYFIVEUP, operation=Operatio
     )
 
 
-def drain_with(handler):
+def send_round(handler):
+    """One worker round: claim what is due now, send it, record it."""
     with mock.patch("integrations.outbox.handlers.perform", handler):
-        services.drain()
+        services.send_due()
 
 
 def due_now(delivery):
@@ -64,7 +65,7 @@ def due_now(delivery):
 def test_success_is_recorded_with_status_and_duration():
     delivery = make_delivery()
     handler = ScriptedHandler(Outcome(status_code=201, response_body='{"id": "42CA346434"}'))
-    drain_with(handler)
+    send_round(handler)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SUCCEEDED
     assert delivery.attempts == 1
@@ -82,7 +83,7 @@ def test_retryable_errors_retry_until_success_and_count_attempts():
         Outcome(status_code=200),
     )
     for _ in range(3):
-        drain_with(handler)
+        send_round(handler)
         due_now(delivery)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.SUCCEEDED
@@ -95,7 +96,7 @@ def test_dead_after_the_last_attempt_of_the_schedule():
     failure = RetryableProviderError("35up", "502 Bad Gateway", status=502)
     handler = ScriptedHandler(failure, failure, failure, failure)
     for _ in range(4):
-        drain_with(handler)
+        send_round(handler)
         due_now(delivery)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.DEAD
@@ -108,7 +109,7 @@ def test_permanent_error_fails_at_once_with_the_providers_message():
     handler = ScriptedHandler(
         PermanentProviderError("35up", "400", status=400, details=["items[0].sku: unknown"])
     )
-    drain_with(handler)
+    send_round(handler)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.FAILED
     assert delivery.attempts == 1
@@ -119,7 +120,7 @@ def test_retry_after_is_honoured(settings):
     delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
     handler = ScriptedHandler(ProviderRateLimited("35up", "429", status=429, retry_after=120))
     before = timezone.now()
-    drain_with(handler)
+    send_round(handler)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.QUEUED
     assert delivery.next_attempt_at >= before + timedelta(seconds=119)
@@ -137,9 +138,9 @@ def test_retry_delay_follows_the_schedule_with_jitter(settings):
 def test_a_timed_out_post_that_is_unsafe_to_repeat_becomes_ambiguous_not_retried():
     delivery = make_delivery(operation=Operation.PLACE_ORDER)
     handler = ScriptedHandler(ProviderNoAnswer("35up", "read timeout"))
-    drain_with(handler)
+    send_round(handler)
     due_now(delivery)
-    drain_with(handler)
+    send_round(handler)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.AMBIGUOUS
     assert len(handler.calls) == 1
@@ -148,7 +149,7 @@ def test_a_timed_out_post_that_is_unsafe_to_repeat_becomes_ambiguous_not_retried
 def test_a_timed_out_upsert_is_simply_retried():
     delivery = make_delivery(provider=Provider.SHIPUP, operation=Operation.PUSH_ORDER)
     handler = ScriptedHandler(ProviderNoAnswer("35up", "read timeout"))
-    drain_with(handler)
+    send_round(handler)
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.QUEUED
 
@@ -158,14 +159,15 @@ def test_a_patch_waits_for_the_post_that_creates_the_order():
     place = make_delivery(order=order, operation=Operation.PLACE_ORDER)
     patch = make_delivery(order=order, operation=Operation.UPDATE_ORDER_STATUS)
     handler = ScriptedHandler(RetryableProviderError("35up", "503", status=503))
-    drain_with(handler)
+    send_round(handler)
     assert handler.calls == [(place.pk, Operation.PLACE_ORDER, 1)]
     patch.refresh_from_db()
     assert patch.state == DeliveryState.QUEUED and patch.attempts == 0
 
     due_now(place)
     handler = ScriptedHandler(Outcome(status_code=201), Outcome(status_code=200))
-    drain_with(handler)
+    send_round(handler)
+    send_round(handler)
     assert [call[1] for call in handler.calls] == [
         Operation.PLACE_ORDER,
         Operation.UPDATE_ORDER_STATUS,
@@ -176,7 +178,7 @@ def test_other_orders_are_not_held_back_by_a_failing_one():
     stuck = make_delivery(operation=Operation.PLACE_ORDER)
     other = make_delivery(operation=Operation.PLACE_ORDER)
     handler = ScriptedHandler(RetryableProviderError("35up", "boom", status=500))
-    drain_with(handler)
+    send_round(handler)
     assert {stuck.pk, other.pk} == {call[0] for call in handler.calls}
 
 

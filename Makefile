@@ -28,9 +28,12 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py seed_demo
 
+# The web process and, beside it, the delivery loop (the embedded default has no broker).
 run: seed
 	@echo "Order hub on http://$(HOST):$(PORT)/admin/ (Ctrl-C stops it)"
-	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@trap 'kill $$loop 2>/dev/null' EXIT INT TERM; \
+	(sleep 3; SANDBOX_URL=http://$(HOST):$(PORT)/sandbox exec $(BIN)/python manage.py send_deliveries --loop --interval 2 --sync-every 30) & loop=$$!; \
+	SANDBOX_URL=http://$(HOST):$(PORT)/sandbox $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -1,9 +1,11 @@
 """Demo data for `manage.py seed_demo`: two staff users and 50 orders across every status.
 
-Everything is fixed (no randomness), orders come in through `ingest_order` and move through the
-services, so the demo shows the same history a real order would. Orders are not placed at 35up
-(thirtyfiveup_id stays empty) and the provider deliveries that this made-up history writes are
-discarded in the same transaction: a later sweep must not send a closed demo order to 35up.
+Everything is fixed (no randomness). Orders come in through `ingest_order` and really travel:
+the sandbox 35up is served over HTTP from this process while seeding, each order is placed there
+through the outbox, the shop's requests go out as PATCHes, and 35up's later moves are made at the
+sandbox and read back by the sync. So every demo order has a 35up id and the history a real order
+would have. Sendcloud, Shipup and Reevoo deliveries stay queued for the delivery loop of
+`make run`, which sends them within the providers' rate limits.
 """
 
 import random
@@ -12,13 +14,18 @@ from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.test import override_settings
 
 from core.groups import SUPPORT
+from integrations.http import Provider
+from integrations.outbox.services import drain
+from integrations.outbox.sync import sync_order
+from integrations.sandbox import thirtyfiveup as sandbox_35up
+from integrations.sandbox.server import sandbox_in_thread
 from orders.actors import Actor
 from orders.ingest import IngestOutcome, ingest_order
-from orders.models import OrderStatus, OrderStatusChange
-from orders.services import add_note, add_shipment, apply_reported_status, request_transition
+from orders.models import OrderStatus
+from orders.services import add_note, add_shipment, request_transition
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 ADMIN_USERNAME = "admin"
@@ -315,8 +322,9 @@ def seed_demo():
     """Create the demo users and orders that are missing; existing ones are left as they are."""
     report = SeedReport()
     support_user = _seed_users(report)
-    for demo_order in demo_orders():
-        _seed_order(demo_order, support_user, report)
+    with sandbox_in_thread():
+        for demo_order in demo_orders():
+            _seed_order(demo_order, support_user, report)
     return report
 
 
@@ -342,10 +350,18 @@ def _seed_users(report):
     return support_user
 
 
-@transaction.atomic
+def _send_to_35up():
+    drain(provider=Provider.THIRTYFIVEUP)
+
+
 def _seed_order(demo_order, support_user, report):
-    """One order with its moves, shipments and note: all of it or nothing."""
-    result = ingest_order(demo_order.document, actor=Actor.system("seed_demo"))
+    """One order, placed at the sandbox 35up unless its story keeps it local, then moved on."""
+    steps = demo_order.steps
+    # 35up only knows orders whose story starts with a 35up report; the rest stay local (new,
+    # or cancelled before placing).
+    placed = bool(steps) and isinstance(steps[0], Report)
+    with override_settings(TRIGGER_35UP_PLACE_ON_INGEST=placed):
+        result = ingest_order(demo_order.document, actor=Actor.system("seed_demo"))
     if result.outcome == IngestOutcome.REFUSED:
         report.refused.append(f"{result.reference}: {'; '.join(result.errors)}")
         return
@@ -354,30 +370,23 @@ def _seed_order(demo_order, support_user, report):
         report.unchanged_orders += 1
         report.statuses.add(order.status)
         return
-    times = [demo_order.ordered_at]
-    for step_number, step in enumerate(demo_order.steps, start=1):
-        at = demo_order.ordered_at + timedelta(hours=3 * step_number**2)
-        if isinstance(step, Report):
-            apply_reported_status(
-                order_id=order.pk, status=step.status, reported_at=at, actor=Actor.provider()
-            )
-        else:
+    _send_to_35up()
+    for step in steps:
+        order.refresh_from_db()
+        if isinstance(step, Request):
             request_transition(
                 order_id=order.pk,
                 action=step.action,
-                actor=Actor.system("seed_demo"),
+                actor=Actor.staff(support_user),
                 message=step.message,
             )
-        times.append(at)
-        if isinstance(step, Report) and step.status == S.FULFILLED:
-            _ship(order, shipped_at=at)
-    # The services stamp history with the time of the call; date it as the story goes.
-    history = list(order.history.order_by("id"))
-    for row, at in zip(history, times, strict=True):
-        row.created_at = at
-    OrderStatusChange.objects.bulk_update(history, ["created_at"])
-    # The story above is made up: none of it happened at the providers, so nothing goes out.
-    order.deliveries.all().delete()
+            _send_to_35up()
+        elif step.status != order.status:
+            # 35up moves the order on; the hub hears it by reading it back, as the sync does.
+            sandbox_35up.advance_order(order.thirtyfiveup_id, step.status)
+            sync_order(order)
+            if step.status == S.FULFILLED:
+                _ship(order, shipped_at=demo_order.ordered_at + timedelta(days=2))
     number = _demo_number(order)
     if number in NOTES:
         add_note(order_id=order.pk, author=support_user, body=NOTES[number])

@@ -89,7 +89,7 @@ class ShipmentLineFactory(factory.django.DjangoModelFactory):
 
 
 def order_in_status(status, **kwargs):
-    """An order with one line, moved to `status` through the provider entry point (as 35up would)."""
+    """An order with one line, moved to `status` through the provider entry point, as 35up would."""
     from orders.services import apply_reported_status
 
     order = OrderFactory(**kwargs)

@@ -112,7 +112,7 @@ def expire_leases(now=None):
     return count
 
 
-def claim(*, limit, ids=None, now=None):
+def claim(*, limit, ids=None, provider=None, now=None):
     """Claim up to `limit` due deliveries: mark them sending, with a lease, and commit."""
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
@@ -120,6 +120,8 @@ def claim(*, limit, ids=None, now=None):
         queryset = _due_queryset(now)
         if ids is not None:
             queryset = queryset.filter(pk__in=ids)
+        if provider is not None:
+            queryset = queryset.filter(provider=provider)
         claimed = list(_lock(queryset)[:limit])
         for delivery in claimed:
             delivery.state = DeliveryState.SENDING
@@ -213,11 +215,11 @@ def _perform_sendcloud_batch(deliveries):
             record_success(delivery, result, duration_ms)
 
 
-def send_due(*, limit=None):
+def send_due(*, limit=None, provider=None):
     """Send what is due now; returns the number of deliveries attempted."""
     limit = limit or settings.OUTBOX_BATCH_SIZE
     expire_leases()
-    claimed = claim(limit=limit)
+    claimed = claim(limit=limit, provider=provider)
     sendcloud = [
         d
         for d in claimed
@@ -242,11 +244,11 @@ def send_delivery(delivery_id):
     return len(claimed)
 
 
-def drain(*, max_rounds=1000):
+def drain(*, max_rounds=1000, provider=None):
     """Send until nothing is due (tests, the demo loop). Returns deliveries attempted."""
     total = 0
     for _ in range(max_rounds):
-        sent = send_due()
+        sent = send_due(provider=provider)
         if not sent:
             break
         total += sent

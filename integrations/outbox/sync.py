@@ -88,6 +88,15 @@ def open_orders_to_sync():
     )
 
 
+def sync_order(order, client=None):
+    """Read one order from 35up and apply its status; returns the report outcome."""
+    client = client or ThirtyFiveUpClient.from_settings()
+    record = client.get_order(order.thirtyfiveup_id)
+    return apply_reported_status(
+        order_id=order.pk, status=record.status, reported_at=record.updated_at
+    )
+
+
 def sync_from_35up(*, limit=None):
     report = SyncReport()
     if not is_enabled(Provider.THIRTYFIVEUP):
@@ -102,10 +111,7 @@ def sync_from_35up(*, limit=None):
             continue
         report.checked += 1
         try:
-            record = client.get_order(order.thirtyfiveup_id)
-            outcome = apply_reported_status(
-                order_id=order.pk, status=record.status, reported_at=record.updated_at
-            )
+            outcome = sync_order(order, client)
         except ProviderError as error:
             report.errors.append(f"{order.reference}: {error.text}")
             continue

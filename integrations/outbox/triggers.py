@@ -5,6 +5,7 @@ commit together or not at all. Each automatic trigger can be turned off by a set
 """
 
 from django.conf import settings
+from django.db import connection
 
 from integrations.outbox.models import Delivery, DeliveryState, Operation, Provider
 from integrations.outbox.services import enqueue
@@ -19,9 +20,23 @@ MANUAL_PUSH_OPERATIONS = {
 }
 
 
+def _queued_upsert(order, provider, operation):
+    """A not-yet-claimed upsert of this order: it builds its payload when sent, so it carries
+    this change too. Locked (skipping rows a worker is claiming) so that no worker can send it
+    with the order as it was before this transaction commits."""
+    queued = Delivery.objects.filter(
+        order=order, provider=provider, operation=operation, state=DeliveryState.QUEUED
+    )
+    if connection.features.has_select_for_update_skip_locked:
+        queued = queued.select_for_update(skip_locked=True)
+    return queued.first()
+
+
 def _write(order, provider, operation, actor, payload=None):
     if not is_enabled(provider):
         return None
+    if operation == Operation.PUSH_ORDER and (queued := _queued_upsert(order, provider, operation)):
+        return queued
     return enqueue(
         provider=provider,
         operation=operation,

@@ -5,11 +5,9 @@ import json
 from unittest import mock
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command, execute_from_command_line
 
-from integrations.outbox.models import Delivery
-from orders.models import Order, OrderNote, OrderStatus, Shipment
+from orders.models import Order
 from tests.orders.test_ingest import ingest_document
 
 pytestmark = pytest.mark.django_db
@@ -177,88 +175,3 @@ def test_refused_orders_make_the_process_exit_non_zero(tmp_path, capsys):
     ]
     assert "1 of 2 orders refused" in captured.err
     assert Order.objects.filter(reference="IMP-1").exists()
-
-
-# seed_demo
-
-
-def test_seed_demo_creates_users_and_orders_in_every_status_and_country(client):
-    out, error = run("seed_demo")
-
-    assert error is None
-    assert "Created user admin." in out
-    assert "Created user support." in out
-    assert "50 demo orders (9 statuses): 50 created, 0 already present." in out
-    assert "http://127.0.0.1:8000/admin/" in out
-    assert "admin / orderhub-demo" in out
-    assert "support / orderhub-support" in out
-
-    orders = Order.objects.filter(reference__startswith="DEMO-")
-    assert orders.count() == 50
-    assert set(orders.values_list("status", flat=True)) == set(OrderStatus.values)
-    assert {"US", "DE", "NL", "FR", "GB", "CA", "AU"} <= set(
-        orders.values_list("shipping_country", flat=True)
-    )
-    assert {"USD", "EUR", "GBP"} <= set(orders.values_list("currency", flat=True))
-    assert {"en", "de", "nl", "fr"} <= set(orders.values_list("language", flat=True))
-    assert orders.get(shipping_country="CA", reference="DEMO-0037").shipping_state == "QC"
-    assert set(orders.filter(shipping_country="AU").values_list("shipping_state", flat=True)) == {
-        "NSW"
-    }
-    assert not orders.exclude(thirtyfiveup_id=None).exists()
-    assert not Delivery.objects.exists(), "made-up demo history must not reach the providers"
-    assert all(1 <= order.lines.count() <= 3 for order in orders)
-    assert OrderNote.objects.count() >= 2
-
-    shipped = orders.filter(status__in=["fulfilled", "delivered"])
-    assert shipped.exists()
-    assert all(order.shipments.exists() for order in shipped)
-    assert not Shipment.objects.filter(order__status__in=["new", "pending", "approved"]).exists()
-    assert all(shipment.carrier_code for shipment in Shipment.objects.all())
-
-    User = get_user_model()
-    admin, support = User.objects.get(username="admin"), User.objects.get(username="support")
-    assert admin.is_superuser and admin.is_staff
-    assert support.is_staff and not support.is_superuser
-    assert list(support.groups.values_list("name", flat=True)) == ["support"]
-    assert client.login(username="admin", password="orderhub-demo")
-    assert client.login(username="support", password="orderhub-support")
-    assert client.get("/admin/").status_code == 200
-
-
-def test_seed_demo_orders_have_real_history():
-    run("seed_demo")
-
-    delivered = Order.objects.filter(reference__startswith="DEMO-", status="delivered").first()
-    steps = list(delivered.history.values_list("from_status", "to_status", "source"))
-    assert steps[0] == ("new", "new", "system")
-    assert steps[-1] == ("fulfilled", "delivered", "provider")
-    times = list(delivered.history.values_list("created_at", flat=True))
-    assert times == sorted(times)
-    assert times[0] == delivered.ordered_at
-    assert not delivered.history.filter(unexpected=True).exists()
-
-
-def test_seed_demo_twice_changes_nothing():
-    run("seed_demo")
-    counts = (Order.objects.count(), Shipment.objects.count(), OrderNote.objects.count())
-    statuses = dict(Order.objects.values_list("reference", "status"))
-
-    out, error = run("seed_demo")
-
-    assert error is None
-    assert "Demo data already present: nothing changed (50 demo orders, 9 statuses)." in out
-    assert "Created user" not in out
-    assert "admin / orderhub-demo" in out
-    assert (Order.objects.count(), Shipment.objects.count(), OrderNote.objects.count()) == counts
-    assert dict(Order.objects.values_list("reference", "status")) == statuses
-    assert get_user_model().objects.filter(username__in=["admin", "support"]).count() == 2
-
-
-def test_seed_demo_keeps_an_existing_admin_password():
-    get_user_model().objects.create_superuser("admin", "ops@shop.example", "changed-by-ops-1")
-
-    out, _ = run("seed_demo")
-
-    assert "Created user admin." not in out
-    assert get_user_model().objects.get(username="admin").check_password("changed-by-ops-1")

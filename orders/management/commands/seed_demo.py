@@ -1,5 +1,8 @@
 """Demo users and orders for a fresh installation; running it again changes nothing."""
 
+import logging
+
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from orders import demo
@@ -11,7 +14,14 @@ class Command(BaseCommand):
         f"{demo.DEMO_ORDER_COUNT} demo orders (DEMO-0001...) in every order status. Idempotent."
     )
 
-    def handle(self, *args, **options):
+    def handle(self, *args, verbosity, **options):
+        if not settings.SANDBOX_ENABLED:
+            raise CommandError(
+                "seed_demo places the demo orders at the built-in sandbox: set SANDBOX_ENABLED."
+            )
+        if verbosity < 2:
+            # One line per provider call is for operators, not for the demo's first screen.
+            logging.getLogger("integrations").setLevel(logging.WARNING)
         report = demo.seed_demo()
         for username in report.created_users:
             self.stdout.write(f"Created user {username}.")

@@ -10,14 +10,14 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from integrations.outbox import services
-from integrations.outbox.models import Delivery, DeliveryState, Operation, Provider
 from integrations.errors import (
     PermanentProviderError,
     ProviderNoAnswer,
     ProviderRateLimited,
     RetryableProviderError,
 )
+from integrations.outbox import services
+from integrations.outbox.models import Delivery, DeliveryState, Operation, Provider
 from integrations.outbox.services import Outcome
 from tests.factories import OrderFactory
 

@@ -8,6 +8,7 @@ from django.core.servers.basehttp import get_internal_wsgi_application, run
 from core.nested import flatten_errors
 from integrations.sandbox import faults, thirtyfiveup
 from integrations.sandbox.models import SandboxFaults
+from integrations.sandbox.server import BASE_URLS, sandbox_only
 from integrations.sandbox.validation import Refused
 
 FAULT_OPTIONS = (
@@ -20,26 +21,6 @@ FAULT_OPTIONS = (
     "timeout_seconds",
     "seed",
 )
-BASE_URLS = (
-    ("THIRTYFIVEUP_BASE_URL", "35up/v1"),
-    ("SENDCLOUD_BASE_URL", "sendcloud/api/v3"),
-    ("SHIPUP_BASE_URL", "shipup"),
-    ("REEVOO_BASE_URL", "reevoo/v4"),
-)
-
-
-def sandbox_only(application):
-    """This project's WSGI application, answering only under /sandbox/."""
-
-    def serve(environ, start_response):
-        if environ.get("PATH_INFO", "").startswith("/sandbox/"):
-            return application(environ, start_response)
-        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"Only /sandbox/ is served here.\n"]
-
-    return serve
-
-
 class Command(BaseCommand):
     help = (
         "Serve the fake 35up, Sendcloud, Shipup and Reevoo on their own port, optionally "

@@ -23,14 +23,20 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.paginator import CappedCountPaginator
+from integrations.outbox.models import UNSAFE_TO_REPEAT, Operation, Provider
+from integrations.outbox.selectors import pending_delivery_count, provider_syncs, push_refusal
+from integrations.outbox.services import PUSH_PERMISSION, push_order_to_provider
+from integrations.outbox.triggers import MANUAL_PUSH_OPERATIONS
+from integrations.providers import disabled_providers
 from orders.actors import Actor
-from orders.forms import TransitionMessageForm
+from orders.forms import PushProviderForm, TransitionMessageForm
 from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment, ShipmentLine
-from orders.selectors import order_csv_lines
+from orders.selectors import order_csv_lines, order_timeline
 from orders.services import (
     ACTION_PAST,
     SHOP_ACTIONS,
     Conflict,
+    OrderActionError,
     PermissionRefused,
     TransitionRefused,
     action_permissions,
@@ -157,7 +163,7 @@ class OrderAdmin(admin.ModelAdmin):
     show_full_result_count = False
     # Facet counts would run one unbounded COUNT per filter choice.
     show_facets = admin.ShowFacets.NEVER
-    actions = ["approve_orders", "hold_orders", "cancel_orders"]
+    actions = ["approve_orders", "hold_orders", "cancel_orders", "push_orders"]
     inlines = [OrderLineInline, ShipmentInline, OrderNoteInline]
     fieldsets = [
         (
@@ -235,6 +241,9 @@ class OrderAdmin(admin.ModelAdmin):
     def has_cancel_permission(self, request):
         return self._has_action_permission(request, "cancel")
 
+    def has_push_permission(self, request):
+        return request.user.has_perm(PUSH_PERMISSION)
+
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         return CappedCountPaginator(
             queryset,
@@ -257,6 +266,11 @@ class OrderAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.transition_view),
                 name="{}_{}_transition".format(*info),
             ),
+            path(
+                "<path:object_id>/push/<str:provider>/",
+                self.admin_site.admin_view(self.push_view),
+                name="{}_{}_push".format(*info),
+            ),
             *super().get_urls(),
         ]
 
@@ -269,7 +283,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["status_history"] = obj.history.all()
+            context["timeline"] = order_timeline(obj)
+            context["provider_syncs"] = provider_syncs(obj)
+            context["has_push_permission"] = self.has_push_permission(request)
+            context["has_view_delivery_permission"] = request.user.has_perm("outbox.view_delivery")
             context["transition_actions"] = sorted(
                 available_actions(obj, request.user), key=lambda t: SHOP_ACTIONS.index(t.name)
             )
@@ -352,6 +369,54 @@ class OrderAdmin(admin.ModelAdmin):
             )
         return HttpResponseRedirect(change_url)
 
+    def push_view(self, request, object_id, provider):
+        """Confirm sending the order to one provider (GET) and queue the delivery (POST)."""
+        if provider not in Provider.values:
+            raise Http404(f"'{provider}' is not a provider.")
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, order):
+            raise PermissionDenied
+        change_url = reverse("admin:orders_order_change", args=[order.pk])
+        label = Provider(provider).label
+        if request.method == "POST":
+            # The service checks the permission itself: a forged POST gets a 403 from there.
+            try:
+                delivery = push_order_to_provider(
+                    order_id=order.pk, provider=provider, actor=Actor.staff(request.user)
+                )
+            except PermissionRefused as error:
+                raise PermissionDenied(error.message) from None
+            except OrderActionError as error:
+                self.message_user(request, error.message, messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"Order {order.reference}: queued for {label} (delivery #{delivery.pk}).",
+                    messages.SUCCESS,
+                )
+            return HttpResponseRedirect(change_url)
+
+        if not self.has_push_permission(request):
+            raise PermissionDenied
+        pending = pending_delivery_count(order_id=order.pk, provider=provider)
+        if refusal := push_refusal(order, provider, pending=pending):
+            self.message_user(request, refusal, messages.ERROR)
+            return HttpResponseRedirect(change_url)
+        operation = MANUAL_PUSH_OPERATIONS[provider]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Send order {order.reference} to {label}?",
+            "opts": self.opts,
+            "order": order,
+            "provider_label": label,
+            "operation_label": Operation(operation).label,
+            "unsafe_to_repeat": (provider, operation) in UNSAFE_TO_REPEAT,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/orders/order/push_confirm.html", context)
+
     @admin.action(description="Approve selected orders", permissions=["approve"])
     def approve_orders(self, request, queryset):
         return self._bulk_transition(request, queryset, "approve")
@@ -364,8 +429,8 @@ class OrderAdmin(admin.ModelAdmin):
     def cancel_orders(self, request, queryset):
         return self._bulk_transition(request, queryset, "cancel")
 
-    def _bulk_transition(self, request, queryset, action):
-        """Show a confirmation page; once confirmed, one message per order says what happened."""
+    def _bulk_selection(self, request, queryset):
+        """(pk, reference) of the selected orders; None, with a message, when they are too many."""
         selected = list(queryset.values_list("pk", "reference")[: MAX_BULK_ORDERS + 1])
         if len(selected) > MAX_BULK_ORDERS:
             self.message_user(
@@ -373,6 +438,13 @@ class OrderAdmin(admin.ModelAdmin):
                 f"A bulk action takes at most {MAX_BULK_ORDERS:,} orders: narrow the list first.",
                 messages.ERROR,
             )
+            return None
+        return selected
+
+    def _bulk_transition(self, request, queryset, action):
+        """Show a confirmation page; once confirmed, one message per order says what happened."""
+        selected = self._bulk_selection(request, queryset)
+        if selected is None:
             return None
         if "confirm" in request.POST:
             form = TransitionMessageForm(request.POST)
@@ -402,6 +474,53 @@ class OrderAdmin(admin.ModelAdmin):
             "form": form,
         }
         return TemplateResponse(request, "admin/orders/order/bulk_transition_confirm.html", context)
+
+    @admin.action(description="Send selected orders to a provider…", permissions=["push"])
+    def push_orders(self, request, queryset):
+        """Pick a provider and confirm; then one message per order: queued, or refused and why."""
+        selected = self._bulk_selection(request, queryset)
+        if selected is None:
+            return None
+        disabled = disabled_providers()
+        enabled = [(p.value, p.label) for p in Provider if p.value not in disabled]
+        if not enabled:
+            self.message_user(
+                request,
+                "No provider is enabled: the order page says what each one misses.",
+                messages.ERROR,
+            )
+            return None
+        form = PushProviderForm(
+            request.POST if "confirm" in request.POST else None, providers=enabled
+        )
+        if form.is_valid():
+            provider = form.cleaned_data["provider"]
+            actor = Actor.staff(request.user)
+            for pk, reference in selected:
+                try:
+                    delivery = push_order_to_provider(order_id=pk, provider=provider, actor=actor)
+                except OrderActionError as error:
+                    self.message_user(
+                        request, f"{reference}: refused: {error.message}", messages.ERROR
+                    )
+                else:
+                    self.message_user(
+                        request,
+                        f"{reference}: queued for {Provider(provider).label} "
+                        f"(delivery #{delivery.pk}).",
+                        messages.SUCCESS,
+                    )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Send {len(selected)} order{pluralize(len(selected))} to a provider?",
+            "opts": self.opts,
+            "action_name": "push_orders",
+            "selected": selected,
+            "disabled": [(Provider(p).label, missing) for p, missing in disabled.items()],
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/orders/order/bulk_push_confirm.html", context)
 
     def export_csv_view(self, request):
         """The orders the list shows with the same filters, search and ordering, streamed as CSV."""

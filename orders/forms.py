@@ -11,3 +11,13 @@ class TransitionMessageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Recorded in the order's status history (for example: paid by bank transfer).",
     )
+
+
+class PushProviderForm(forms.Form):
+    """The provider a bulk push sends the selected orders to: one of the enabled providers."""
+
+    provider = forms.ChoiceField(widget=forms.RadioSelect, label="Send to")
+
+    def __init__(self, *args, providers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = providers

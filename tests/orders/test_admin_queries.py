@@ -21,8 +21,8 @@ CHANGELIST_URL = reverse("admin:orders_order_changelist")
 # session, user, user permissions, group permissions, capped count, one page of orders
 CHANGELIST_QUERIES = 6
 # session, user, user and group permissions, the order, lines, shipments, their lines, notes,
-# status history
-CHANGE_PAGE_QUERIES = 10
+# status history, deliveries (timeline), deliveries per provider (sync panel), provider ids
+CHANGE_PAGE_QUERIES = 13
 
 
 @pytest.fixture

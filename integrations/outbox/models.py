@@ -62,6 +62,9 @@ class Delivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    call_started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the current attempt's call went out, if it did."
+    )
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     request = models.JSONField(
         default=dict, blank=True, help_text="Last request sent (Authorization redacted)."

@@ -94,20 +94,26 @@ def due_ids(*, limit=1000):
 
 
 def expire_leases(now=None):
-    """Rows whose worker died mid-call: due again, or ambiguous when unsafe to repeat."""
+    """Rows whose worker died: due again, or ambiguous when a call unsafe to repeat went out."""
     now = now or timezone.now()
     expired = Delivery.objects.filter(state=DeliveryState.SENDING, lease_expires_at__lt=now)
     count = 0
     for delivery in expired:
-        state = DeliveryState.AMBIGUOUS if delivery.unsafe_to_repeat else DeliveryState.QUEUED
+        call_went_out = delivery.call_started_at is not None
+        ambiguous = delivery.unsafe_to_repeat and call_went_out
         count += Delivery.objects.filter(
             pk=delivery.pk, state=DeliveryState.SENDING, attempts=delivery.attempts
         ).update(
-            state=state,
+            state=DeliveryState.AMBIGUOUS if ambiguous else DeliveryState.QUEUED,
             next_attempt_at=now,
             lease_expires_at=None,
-            error="The worker stopped during the call (lease expired); "
-            + ("outcome unknown." if delivery.unsafe_to_repeat else "sending again."),
+            call_started_at=None,
+            error=(
+                "The worker stopped during the call (lease expired); outcome unknown."
+                if ambiguous
+                else "The worker stopped before recording this attempt (lease expired); "
+                "sending again."
+            ),
         )
     return count
 
@@ -127,13 +133,17 @@ def claim(*, limit, ids=None, provider=None, now=None):
             delivery.state = DeliveryState.SENDING
             delivery.attempts += 1
             delivery.lease_expires_at = lease_until
-        Delivery.objects.bulk_update(claimed, ["state", "attempts", "lease_expires_at"])
+            delivery.call_started_at = None
+        Delivery.objects.bulk_update(
+            claimed, ["state", "attempts", "lease_expires_at", "call_started_at"]
+        )
     return claimed
 
 
 def _finish(delivery, **fields):
     """Write an attempt's result, unless another worker has taken the row since (guarded)."""
     fields.setdefault("lease_expires_at", None)
+    fields.setdefault("call_started_at", None)
     fields["updated_at"] = timezone.now()
     return Delivery.objects.filter(
         pk=delivery.pk, state=DeliveryState.SENDING, attempts=delivery.attempts
@@ -179,9 +189,26 @@ def record_failure(delivery, error: ProviderError, duration_ms):
             )
 
 
+def _start_calls(deliveries):
+    """Right before a call: note that it goes out (a crash from here on leaves an unsafe call
+    ambiguous) and let the lease run from now, so a long batch never sends a row whose lease
+    has run out and that another worker may have taken. Returns the rows still ours."""
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    return [
+        delivery
+        for delivery in deliveries
+        if Delivery.objects.filter(
+            pk=delivery.pk, state=DeliveryState.SENDING, attempts=delivery.attempts
+        ).update(lease_expires_at=lease_until, call_started_at=now)
+    ]
+
+
 def _perform_one(delivery):
     from integrations.outbox.handlers import perform
 
+    if not _start_calls([delivery]):
+        return
     started = time.monotonic()
     try:
         outcome = perform(delivery)
@@ -204,6 +231,9 @@ def _perform_one(delivery):
 def _perform_sendcloud_batch(deliveries):
     from integrations.outbox.handlers import perform_sendcloud_batch
 
+    deliveries = _start_calls(deliveries)
+    if not deliveries:
+        return
     started = time.monotonic()
     results = perform_sendcloud_batch(deliveries)
     duration_ms = int((time.monotonic() - started) * 1000)

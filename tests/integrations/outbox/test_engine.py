@@ -182,19 +182,21 @@ def test_other_orders_are_not_held_back_by_a_failing_one():
     assert {stuck.pk, other.pk} == {call[0] for call in handler.calls}
 
 
-def test_an_expired_lease_makes_a_safe_delivery_due_again_and_an_unsafe_one_ambiguous():
+def test_an_expired_lease_makes_a_delivery_due_again_unless_an_unsafe_call_went_out():
     safe = make_delivery(provider=Provider.SHIPUP, operation=Operation.PUSH_ORDER)
-    unsafe = make_delivery(operation=Operation.PLACE_ORDER)
+    unsafe_sent = make_delivery(operation=Operation.PLACE_ORDER)
+    unsafe_unsent = make_delivery(operation=Operation.PLACE_ORDER)
     claimed = services.claim(limit=10)
-    assert {d.pk for d in claimed} == {safe.pk, unsafe.pk}
-    # The worker died: nothing recorded; its lease runs out.
+    assert {d.pk for d in claimed} == {safe.pk, unsafe_sent.pk, unsafe_unsent.pk}
+    # The worker started two calls, then died: nothing recorded; the leases run out.
+    services._start_calls([d for d in claimed if d.pk in (safe.pk, unsafe_sent.pk)])
     Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
-    assert services.expire_leases() == 2
-    safe.refresh_from_db()
-    unsafe.refresh_from_db()
-    assert safe.state == DeliveryState.QUEUED
-    assert unsafe.state == DeliveryState.AMBIGUOUS
-    assert "lease expired" in unsafe.error
+    assert services.expire_leases() == 3
+    states = dict(Delivery.objects.values_list("pk", "state"))
+    assert states[safe.pk] == DeliveryState.QUEUED
+    assert states[unsafe_sent.pk] == DeliveryState.AMBIGUOUS
+    assert states[unsafe_unsent.pk] == DeliveryState.QUEUED
+    assert "outcome unknown" in Delivery.objects.get(pk=unsafe_sent.pk).error
 
 
 def test_a_late_worker_cannot_overwrite_a_newer_attempt():

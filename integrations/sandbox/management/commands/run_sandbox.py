@@ -21,6 +21,8 @@ FAULT_OPTIONS = (
     "timeout_seconds",
     "seed",
 )
+
+
 class Command(BaseCommand):
     help = (
         "Serve the fake 35up, Sendcloud, Shipup and Reevoo on their own port, optionally "

@@ -75,7 +75,13 @@ def place_order_at_35up(order):
                 f"Order {order.reference} is already placed as {order.thirtyfiveup_id}.",
             )
         payload = place_order_payload(order)
-        placed = ThirtyFiveUpClient.from_settings().place_order(payload)
+        client = ThirtyFiveUpClient.from_settings()
+        placed = client.place_order(payload)
+        if not placed.item_ids:
+            # 35up answers the POST with id and status only; the item ids that returns need come
+            # with a read. If the read fails, the outbox's next attempt finds the order by
+            # reference before sending anything again.
+            placed = client.get_order(placed.id)
     with transaction.atomic():
         Order.objects.filter(pk=order.pk).update(thirtyfiveup_id=placed.id)
         for sku, item_id in placed.item_ids.items():

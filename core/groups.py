@@ -10,7 +10,8 @@ def grant_app_permissions(apps, schema_editor, *, app_label, group_names, exclud
 
     # Permissions are normally created after all migrations; data migrations need them now.
     app_config = apps.get_app_config(app_label)
-    app_config.models_module = True
+    # A migration's app registry has no models module; create_permissions skips such apps.
+    app_config.models_module = getattr(app_config, "models_module", None) or True
     create_permissions(app_config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -1,6 +1,23 @@
+import importlib
+
 import pytest
+from django.apps import apps
 
 
 @pytest.fixture(autouse=True)
-def _media_and_time(settings):
+def _sandbox_enabled(settings):
     settings.SANDBOX_ENABLED = True
+
+
+STAFF_GROUP_MIGRATIONS = [
+    ("orders.migrations.0002_staff_groups", "create_groups"),
+    ("integrations.outbox.migrations.0002_groups", "grant"),
+]
+
+
+@pytest.fixture
+def staff_groups(transactional_db):
+    """The staff groups again, for transactional tests: their flush removes what the data
+    migrations wrote. Runs the same migration functions against the live app registry."""
+    for module, function in STAFF_GROUP_MIGRATIONS:
+        getattr(importlib.import_module(module), function)(apps, None)

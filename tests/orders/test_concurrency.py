@@ -17,7 +17,8 @@ from tests.factories import UserFactory, order_in_status
 REQUESTS = 20
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("staff_groups"),
     pytest.mark.skipif(
         connection.vendor != "postgresql", reason="needs PostgreSQL (CI runs it there)"
     ),

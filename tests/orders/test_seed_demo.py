@@ -11,7 +11,7 @@ from integrations.sandbox.models import SandboxOrder
 from orders.models import Order, OrderNote, OrderStatus, Shipment
 
 # The sandbox is served over HTTP from a thread while seeding: it must see committed rows.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staff_groups")]
 
 
 def run(*args):

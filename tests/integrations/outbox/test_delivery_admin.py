@@ -14,7 +14,7 @@ from orders.ingest import ingest_order
 from tests.factories import UserFactory
 from tests.integrations.outbox.test_fault_soak import document
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staff_groups")]
 
 
 @pytest.fixture

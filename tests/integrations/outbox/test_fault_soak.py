@@ -25,7 +25,11 @@ from orders.services import request_transition
 from tests.factories import UserFactory
 from tests.integrations.outbox.conftest import run_worker_until_settled
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("staff_groups"),
+]
 
 ORDERS = 300
 

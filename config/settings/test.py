@@ -27,3 +27,9 @@ REEVOO_TRKREF = "ORDERHUB"
 # Orders move on only when a test says so (control endpoint, or this setting in the test).
 SANDBOX_35UP_ADVANCE_SECONDS = None
 SANDBOX_35UP_INITIAL_STATUS = "pending"
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not the in-memory default: the live-server tests' threads (and the crash test's
+    # worker process) then share it with SQLite's ordinary locking, WAL and busy timeout,
+    # where shared-cache memory databases fail at once with "database table is locked".
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}

@@ -1,13 +1,13 @@
 """Twenty approve requests for one order at the same moment, each on its own thread and database
 connection, through the service the admin and the API use: one status change, one PATCH
-delivery, nineteen clear conflict answers. Needs a database with real row-level concurrency."""
+delivery, nineteen clear conflict answers, on PostgreSQL (row locks) and SQLite (file lock)."""
 
 import threading
 from collections import Counter
 from unittest import mock
 
 import pytest
-from django.db import connection, connections
+from django.db import connections
 
 from integrations.outbox.models import Delivery, Operation
 from orders import services
@@ -19,9 +19,6 @@ REQUESTS = 20
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("staff_groups"),
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="needs PostgreSQL (CI runs it there)"
-    ),
 ]
 
 

@@ -27,6 +27,8 @@ from tests.integrations.outbox.conftest import run_worker_until_settled
 
 pytestmark = [
     pytest.mark.slow,
+    # About 4 minutes on 2 cores; the default limit is for ordinary tests.
+    pytest.mark.timeout(1200),
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("staff_groups"),
 ]

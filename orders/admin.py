@@ -6,7 +6,6 @@ orders.services.add_note.
 """
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
@@ -161,6 +160,7 @@ class OrderAdmin(admin.ModelAdmin):
         "Exact reference or 35up id, or a customer's full email or last name (any case)."
     )
     show_full_result_count = False
+    paginator = CappedCountPaginator
     # Facet counts would run one unbounded COUNT per filter choice.
     show_facets = admin.ShowFacets.NEVER
     actions = ["approve_orders", "hold_orders", "cancel_orders", "push_orders"]
@@ -243,15 +243,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     def has_push_permission(self, request):
         return request.user.has_perm(PUSH_PERMISSION)
-
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        return CappedCountPaginator(
-            queryset,
-            per_page,
-            orphans,
-            allow_empty_first_page,
-            count_limit=settings.ORDER_LIST_COUNT_LIMIT,
-        )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

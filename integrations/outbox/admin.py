@@ -1,6 +1,5 @@
 import json
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
@@ -37,6 +36,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["target__exact", "order__reference__exact"]
     list_select_related = ["order"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     actions = ["retry_now", "give_up"]
     readonly_fields = [
         "provider",
@@ -62,16 +62,6 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
-
-    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
-        # The outbox grows like the order table: its count is capped the same way.
-        return CappedCountPaginator(
-            queryset,
-            per_page,
-            orphans,
-            allow_empty_first_page,
-            count_limit=settings.ORDER_LIST_COUNT_LIMIT,
-        )
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -38,7 +38,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from orders.management.commands.generate_orders import COMMON_LAST_NAMES  # noqa: E402
+from demo.management.commands.generate_orders import COMMON_LAST_NAMES  # noqa: E402
 from orders.models import Order, OrderLine, OrderStatusChange, Shipment, ShipmentLine  # noqa: E402
 
 SLOW_MS = 300

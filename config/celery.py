@@ -12,7 +12,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("orderhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["integrations.outbox"])
+app.autodiscover_tasks(["outbox"])
 
 
 @app.on_after_finalize.connect

@@ -16,4 +16,4 @@ urlpatterns = [
 
 if settings.SANDBOX_ENABLED:
     # The fake providers; production settings refuse SANDBOX_ENABLED, so this is never there.
-    urlpatterns.append(path("sandbox/", include("integrations.sandbox.urls")))
+    urlpatterns.append(path("sandbox/", include("sandbox.urls")))

@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.paginator import CappedCountPaginator
-from integrations.outbox.models import UNSAFE_TO_REPEAT, Operation, Provider
-from integrations.outbox.selectors import pending_delivery_count, provider_syncs, push_refusal
-from integrations.outbox.services import PUSH_PERMISSION, push_order_to_provider
-from integrations.outbox.triggers import MANUAL_PUSH_OPERATIONS
+from outbox.models import UNSAFE_TO_REPEAT, Operation, Provider
+from outbox.selectors import pending_delivery_count, provider_syncs, push_refusal
+from outbox.services import PUSH_PERMISSION, push_order_to_provider
+from outbox.triggers import MANUAL_PUSH_OPERATIONS
 from integrations.providers import disabled_providers
 from orders.actors import Actor
 from orders.forms import PushProviderForm, TransitionMessageForm

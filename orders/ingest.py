@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.nested import flatten_errors
-from integrations.outbox import triggers
+from outbox import triggers
 from orders.actors import Actor
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import record_change

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 from django.db.models import Count, DecimalField, F, Sum
 
-from integrations.outbox.models import Delivery
-from integrations.outbox.selectors import deliveries_for_timeline, first_line
+from outbox.models import Delivery
+from outbox.selectors import deliveries_for_timeline, first_line
 from orders.models import OrderStatusChange
 
 ORDER_CSV_HEADER = [

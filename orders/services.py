@@ -9,7 +9,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
-from integrations.outbox import triggers
+from outbox import triggers
 from orders.actors import Actor
 from orders.models import (
     Order,

@@ -11,7 +11,7 @@ def _sandbox_enabled(settings):
 
 STAFF_GROUP_MIGRATIONS = [
     ("orders.migrations.0002_staff_groups", "create_groups"),
-    ("integrations.outbox.migrations.0002_groups", "grant"),
+    ("outbox.migrations.0002_groups", "grant"),
 ]
 
 

@@ -27,8 +27,9 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "integrations",
-    "integrations.outbox",
-    "integrations.sandbox",
+    "outbox",
+    "sandbox",
+    "demo",
 ]
 
 MIDDLEWARE = [

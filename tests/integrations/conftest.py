@@ -1,4 +1,4 @@
-"""Fixtures for the provider client tests. Not autouse: tests/integrations/sandbox has its own."""
+"""Fixtures for the provider client tests. Not autouse: tests/sandbox has its own."""
 
 import pytest
 

@@ -9,7 +9,7 @@ import pytest
 import requests
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from integrations.sandbox import faults
+from sandbox import faults
 
 # Values used nowhere else, so that a leak found by these tests can only come from these calls.
 CREDENTIALS = {

@@ -20,12 +20,12 @@ from integrations.errors import (
 )
 from integrations.http import Provider
 from integrations.models import ProviderLink
-from integrations.outbox.models import Delivery
-from integrations.outbox.services import send_due
+from outbox.models import Delivery
+from outbox.services import send_due
 from integrations.reevoo.client import ReevooClient
 from integrations.reevoo.mapping import customer_order_payload
-from integrations.sandbox import selectors
-from integrations.sandbox.models import SandboxRequest, SandboxReturn, SandboxShipupOrder
+from sandbox import selectors
+from sandbox.models import SandboxRequest, SandboxReturn, SandboxShipupOrder
 from integrations.sendcloud import mapping as sendcloud_mapping
 from integrations.sendcloud.client import SendcloudClient
 from integrations.services import (
@@ -52,7 +52,7 @@ from tests.integrations.e2e_fixtures import (
     secrets_of,
     session_with_fault_fixture,  # noqa: F401 (the session_with_fault fixture)
 )
-from tests.integrations.sandbox.test_shipup import INVALID as SHIPUP_SPEC_INVALID
+from tests.sandbox.test_shipup import INVALID as SHIPUP_SPEC_INVALID
 
 pytestmark = pytest.mark.usefixtures("sandbox")
 

@@ -14,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from integrations.models import ProviderLink
-from integrations.outbox.models import Delivery, DeliveryState, Operation
-from integrations.outbox.services import push_order_to_provider
+from outbox.models import Delivery, DeliveryState, Operation
+from outbox.services import push_order_to_provider
 from orders.actors import Actor
 from orders.models import Order
 from orders.services import OrderActionError, PermissionRefused, apply_reported_status

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.db import connections
 
-from integrations.outbox.models import Delivery, Operation
+from outbox.models import Delivery, Operation
 from orders import services
 from orders.actors import Actor
 from tests.factories import UserFactory, order_in_status

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from integrations.outbox.models import Delivery
+from outbox.models import Delivery
 from orders.models import Order, OrderStatus, Shipment
 from tests.factories import OrderFactory
 

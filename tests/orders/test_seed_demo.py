@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
-from integrations.outbox.models import Delivery, DeliveryState
-from integrations.sandbox.models import SandboxOrder
+from outbox.models import Delivery, DeliveryState
+from sandbox.models import SandboxOrder
 from orders.models import Order, OrderNote, OrderStatus, Shipment
 
 # The sandbox is served over HTTP from a thread while seeding: it must see committed rows.

@@ -1,0 +1,114 @@
+import json
+
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html
+
+from core.paginator import CappedCountPaginator
+from outbox import services
+from outbox.models import Delivery, DeliveryState
+
+STATE_COLOURS = {
+    DeliveryState.QUEUED: "#6c757d",
+    DeliveryState.SENDING: "#0d6efd",
+    DeliveryState.SUCCEEDED: "#198754",
+    DeliveryState.FAILED: "#dc3545",
+    DeliveryState.DEAD: "#842029",
+    DeliveryState.AMBIGUOUS: "#fd7e14",
+}
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "provider",
+        "operation",
+        "order_link",
+        "state_badge",
+        "attempts",
+        "next_attempt_at",
+        "last_status_code",
+        "duration_ms",
+        "created_at",
+    ]
+    list_filter = ["state", "provider", "operation"]
+    search_fields = ["target__exact", "order__reference__exact"]
+    list_select_related = ["order"]
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    actions = ["retry_now", "give_up"]
+    readonly_fields = [
+        "provider",
+        "operation",
+        "order_link",
+        "target",
+        "state_badge",
+        "attempts",
+        "next_attempt_at",
+        "lease_expires_at",
+        "last_status_code",
+        "duration_ms",
+        "error",
+        "pretty_payload",
+        "pretty_request",
+        "response_body",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "finished_at",
+    ]
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("outbox.retry_delivery")
+
+    @admin.display(description="order", ordering="order__reference")
+    def order_link(self, delivery):
+        if delivery.order_id is None:
+            return "-"
+        url = reverse("admin:orders_order_change", args=[delivery.order_id])
+        return format_html('<a href="{}">{}</a>', url, delivery.order.reference)
+
+    @admin.display(description="state", ordering="state")
+    def state_badge(self, delivery):
+        return format_html(
+            '<span style="background:{};color:#fff;padding:2px 8px;border-radius:8px">{}</span>',
+            STATE_COLOURS[delivery.state],
+            delivery.get_state_display(),
+        )
+
+    @admin.display(description="payload")
+    def pretty_payload(self, delivery):
+        return format_html("<pre>{}</pre>", json.dumps(delivery.payload, indent=2))
+
+    @admin.display(description="request (Authorization redacted)")
+    def pretty_request(self, delivery):
+        return format_html("<pre>{}</pre>", json.dumps(delivery.request, indent=2))
+
+    @admin.action(description="Retry selected deliveries now", permissions=["retry"])
+    def retry_now(self, request, queryset):
+        self._report(
+            request, queryset, services.retry_now, "queued again", "not dead, failed or ambiguous"
+        )
+
+    @admin.action(description="Give up selected deliveries", permissions=["retry"])
+    def give_up(self, request, queryset):
+        self._report(request, queryset, services.give_up, "given up", "already finished or sending")
+
+    def _report(self, request, queryset, service, done, refused):
+        for delivery in queryset:
+            if service(delivery_id=delivery.pk, actor_label=request.user.get_username()):
+                self.message_user(request, f"Delivery #{delivery.pk}: {done}.", messages.SUCCESS)
+            else:
+                message = f"Delivery #{delivery.pk}: {refused}; left as it was."
+                self.message_user(request, message, messages.WARNING)

@@ -18,14 +18,14 @@ from django.test import override_settings
 
 from core.groups import SUPPORT
 from integrations.http import Provider
-from outbox.services import drain
-from outbox.sync import sync_order
-from sandbox import thirtyfiveup as sandbox_35up
-from sandbox.server import sandbox_in_thread
 from orders.actors import Actor
 from orders.ingest import IngestOutcome, ingest_order
 from orders.models import OrderStatus
 from orders.services import add_note, add_shipment, request_transition
+from outbox.services import drain
+from outbox.sync import sync_order
+from sandbox import thirtyfiveup as sandbox_35up
+from sandbox.server import sandbox_in_thread
 
 ADMIN_URL = "http://127.0.0.1:8000/admin/"
 ADMIN_USERNAME = "admin"

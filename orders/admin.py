@@ -22,10 +22,6 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.paginator import CappedCountPaginator
-from outbox.models import UNSAFE_TO_REPEAT, Operation, Provider
-from outbox.selectors import pending_delivery_count, provider_syncs, push_refusal
-from outbox.services import PUSH_PERMISSION, push_order_to_provider
-from outbox.triggers import MANUAL_PUSH_OPERATIONS
 from integrations.providers import disabled_providers
 from orders.actors import Actor
 from orders.forms import PushProviderForm, TransitionMessageForm
@@ -44,6 +40,10 @@ from orders.services import (
     bulk_request_transition,
     request_transition,
 )
+from outbox.models import UNSAFE_TO_REPEAT, Operation, Provider
+from outbox.selectors import pending_delivery_count, provider_syncs, push_refusal
+from outbox.services import PUSH_PERMISSION, push_order_to_provider
+from outbox.triggers import MANUAL_PUSH_OPERATIONS
 
 # Each order of a bulk action runs its own transaction; past this a request would run for minutes.
 MAX_BULK_ORDERS = 500

@@ -14,11 +14,11 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from core.nested import flatten_errors
-from outbox import triggers
 from orders.actors import Actor
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import record_change
 from orders.validators import validate_country, validate_language
+from outbox import triggers
 
 CUSTOMER_FIELDS = {
     "first_name": "first_name",

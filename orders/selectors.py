@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from django.db.models import Count, DecimalField, F, Sum
 
+from orders.models import OrderStatusChange
 from outbox.models import Delivery
 from outbox.selectors import deliveries_for_timeline, first_line
-from orders.models import OrderStatusChange
 
 ORDER_CSV_HEADER = [
     "reference",

@@ -9,7 +9,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
-from outbox import triggers
 from orders.actors import Actor
 from orders.models import (
     Order,
@@ -20,6 +19,7 @@ from orders.models import (
     ShipmentLine,
     is_expected_report,
 )
+from outbox import triggers
 
 SHOP_ACTIONS = ("approve", "hold", "cancel")
 ACTION_PAST = {"approve": "approved", "hold": "put on hold", "cancel": "cancelled"}

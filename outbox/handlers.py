@@ -10,11 +10,11 @@ from django.db import transaction
 from integrations import services as provider_services
 from integrations.errors import PermanentProviderError, ProviderError
 from integrations.http import Provider, recorded_exchanges
-from outbox.models import Operation
-from outbox.services import Outcome
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
 from orders.models import Order, OrderLine
 from orders.services import apply_reported_status
+from outbox.models import Operation
+from outbox.services import Outcome
 
 
 def _outcome(exchanges, note=""):

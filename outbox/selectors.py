@@ -6,9 +6,9 @@ from datetime import datetime
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 
 from integrations.models import ProviderLink
-from outbox.models import Delivery, DeliveryState, Provider
 from integrations.providers import missing_settings
 from orders.models import OrderStatus
+from outbox.models import Delivery, DeliveryState, Provider
 
 PENDING_STATES = [DeliveryState.QUEUED, DeliveryState.SENDING]
 PROBLEM_STATES = [DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.AMBIGUOUS]

@@ -323,10 +323,10 @@ def push_order_to_provider(*, order_id, provider, actor):
     with a message for the user.
     """
     # Imported here: orders.services imports the triggers, which import this module.
-    from outbox import triggers
-    from outbox.selectors import pending_delivery_count, push_refusal
     from orders.models import Order
     from orders.services import OrderActionError, PermissionRefused
+    from outbox import triggers
+    from outbox.selectors import pending_delivery_count, push_refusal
 
     if not actor.has_perm(PUSH_PERMISSION):
         raise PermissionRefused("You do not have permission to send orders to providers.")

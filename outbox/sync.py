@@ -11,12 +11,12 @@ from django.utils import timezone
 
 from integrations.errors import ProviderError
 from integrations.http import Provider
-from outbox.handlers import resolve_ambiguous_placement
-from outbox.models import Delivery, DeliveryState, Operation, blocking_states
 from integrations.providers import is_enabled
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
 from orders.models import Order, OrderStatus
 from orders.services import apply_reported_status
+from outbox.handlers import resolve_ambiguous_placement
+from outbox.models import Delivery, DeliveryState, Operation, blocking_states
 
 logger = logging.getLogger(__name__)
 

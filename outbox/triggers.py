@@ -7,10 +7,10 @@ commit together or not at all. Each automatic trigger can be turned off by a set
 from django.conf import settings
 from django.db import connection
 
-from outbox.models import Delivery, DeliveryState, Operation, Provider
-from outbox.services import enqueue
 from integrations.providers import is_enabled
 from orders.models import REQUESTED_35UP_STATUS, OrderStatus
+from outbox.models import Delivery, DeliveryState, Operation, Provider
+from outbox.services import enqueue
 
 MANUAL_PUSH_OPERATIONS = {
     Provider.THIRTYFIVEUP: Operation.PLACE_ORDER,

@@ -20,12 +20,8 @@ from integrations.errors import (
 )
 from integrations.http import Provider
 from integrations.models import ProviderLink
-from outbox.models import Delivery
-from outbox.services import send_due
 from integrations.reevoo.client import ReevooClient
 from integrations.reevoo.mapping import customer_order_payload
-from sandbox import selectors
-from sandbox.models import SandboxRequest, SandboxReturn, SandboxShipupOrder
 from integrations.sendcloud import mapping as sendcloud_mapping
 from integrations.sendcloud.client import SendcloudClient
 from integrations.services import (
@@ -43,6 +39,10 @@ from integrations.thirtyfiveup.mapping import (
     return_status_payload,
 )
 from orders.models import OrderStatus
+from outbox.models import Delivery
+from outbox.services import send_due
+from sandbox import selectors
+from sandbox.models import SandboxRequest, SandboxReturn, SandboxShipupOrder
 from tests.factories import OrderFactory, OrderLineFactory, ShipmentFactory, ShipmentLineFactory
 from tests.integrations.e2e_fixtures import (
     CREDENTIALS,

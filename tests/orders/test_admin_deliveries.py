@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from integrations.models import ProviderLink
-from outbox.models import Delivery, DeliveryState, Operation
-from outbox.services import push_order_to_provider
 from orders.actors import Actor
 from orders.models import Order
 from orders.services import OrderActionError, PermissionRefused, apply_reported_status
+from outbox.models import Delivery, DeliveryState, Operation
+from outbox.services import push_order_to_provider
 from tests.factories import OrderFactory, UserFactory, order_in_status
 
 pytestmark = pytest.mark.django_db

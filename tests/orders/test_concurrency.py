@@ -9,9 +9,9 @@ from unittest import mock
 import pytest
 from django.db import connections
 
-from outbox.models import Delivery, Operation
 from orders import services
 from orders.actors import Actor
+from outbox.models import Delivery, Operation
 from tests.factories import UserFactory, order_in_status
 
 REQUESTS = 20

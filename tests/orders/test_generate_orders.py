@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from outbox.models import Delivery
 from orders.models import Order, OrderStatus, Shipment
+from outbox.models import Delivery
 from tests.factories import OrderFactory
 
 pytestmark = pytest.mark.django_db

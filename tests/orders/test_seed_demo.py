@@ -6,9 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from orders.models import Order, OrderNote, OrderStatus, Shipment
 from outbox.models import Delivery, DeliveryState
 from sandbox.models import SandboxOrder
-from orders.models import Order, OrderNote, OrderStatus, Shipment
 
 # The sandbox is served over HTTP from a thread while seeding: it must see committed rows.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staff_groups")]

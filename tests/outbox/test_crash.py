@@ -16,12 +16,12 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from outbox.models import Delivery, DeliveryState
-from sandbox import faults
-from sandbox.models import SandboxOrder, SandboxRequest, SandboxShipupOrder
 from orders.actors import Actor
 from orders.ingest import ingest_order
 from orders.models import Order
+from outbox.models import Delivery, DeliveryState
+from sandbox import faults
+from sandbox.models import SandboxOrder, SandboxRequest, SandboxShipupOrder
 from tests.outbox.test_fault_soak import document
 
 ROOT = Path(__file__).resolve().parents[3]

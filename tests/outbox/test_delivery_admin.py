@@ -5,12 +5,12 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
+from orders.actors import Actor
+from orders.ingest import ingest_order
 from outbox import services
 from outbox.models import Delivery, DeliveryState, Operation
 from sandbox import faults
 from sandbox.models import SandboxOrder
-from orders.actors import Actor
-from orders.ingest import ingest_order
 from tests.factories import UserFactory
 from tests.outbox.test_fault_soak import document
 

@@ -7,6 +7,10 @@ from collections import Counter
 import pytest
 from django.db.models import Count
 
+from orders.actors import Actor
+from orders.ingest import IngestOutcome, ingest_order
+from orders.models import Order, OrderStatus
+from orders.services import request_transition
 from outbox.models import Delivery, DeliveryState
 from outbox.sync import sync_from_35up
 from sandbox import faults
@@ -18,10 +22,6 @@ from sandbox.models import (
     SandboxSendcloudOrder,
     SandboxShipupOrder,
 )
-from orders.actors import Actor
-from orders.ingest import IngestOutcome, ingest_order
-from orders.models import Order, OrderStatus
-from orders.services import request_transition
 from tests.factories import UserFactory
 from tests.outbox.conftest import run_worker_until_settled
 

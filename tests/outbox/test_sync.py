@@ -6,14 +6,14 @@ import io
 import pytest
 from django.core.management import call_command
 
+from orders.actors import Actor
+from orders.ingest import ingest_order
+from orders.models import Order
 from outbox import services
 from outbox.models import Delivery, DeliveryState, Operation
 from outbox.sync import sync_from_35up
 from sandbox import thirtyfiveup as sandbox_35up
 from sandbox.models import SandboxOrder
-from orders.actors import Actor
-from orders.ingest import ingest_order
-from orders.models import Order
 from tests.outbox.test_fault_soak import document
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -3,10 +3,10 @@ turn each automatic trigger off. Deliveries are written in the transaction of th
 
 import pytest
 
-from outbox.models import Delivery, DeliveryState, Operation
 from orders.actors import Actor
 from orders.ingest import ingest_order
 from orders.services import add_shipment, apply_reported_status, request_transition
+from outbox.models import Delivery, DeliveryState, Operation
 from tests.factories import UserFactory
 from tests.outbox.test_fault_soak import document
 

@@ -8,6 +8,8 @@ generator against the configured rates. Semantics (docs/sandbox.md):
   timeout    waits `timeout_seconds`, then 504; nothing applied
   drop       applied and committed, then waits `timeout_seconds`, then the normal answer
   latency    waits that many milliseconds first, then handles the request normally
+The configuration also holds `ignore_list_filters`, which is no fault of one request: while it
+is on, the list endpoints keep only the filters the providers' documents promise.
 """
 
 import random
@@ -37,6 +39,7 @@ CONFIG_FIELDS = (
     "timeout_seconds",
     "seed",
     "queue",
+    "ignore_list_filters",
 )
 
 

@@ -236,6 +236,8 @@ class SandboxFaults(models.Model):
     Rates are probabilities per request, drawn from one random.Random seeded with `seed`
     (reseeded whenever the configuration is saved), so a seeded run is reproducible. `queue`
     holds faults to inject next, in order: [{"fault": "503", "provider": "35up"}, ...].
+    `ignore_list_filters` makes the list endpoints keep only the filters the providers'
+    documents promise, so that the hub is tested against what it may rely on.
     """
 
     error_rate = _rate_field()
@@ -248,6 +250,9 @@ class SandboxFaults(models.Model):
     timeout_seconds = models.FloatField(null=True, blank=True)
     seed = models.BigIntegerField(null=True, blank=True)
     queue = models.JSONField(default=list, blank=True)
+    # On: 35up's GET /orders ignores reference and status, Sendcloud's GET /orders/ ignores
+    # order_id and order_number; pagination still applies (docs/sandbox.md).
+    ignore_list_filters = models.BooleanField(default=False)
     configured_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -32,6 +32,8 @@ ReturnStatus = SandboxReturn.Status
 Source = SandboxOrderStatusChange.Source
 
 SKU = re.compile(r"[^/\s]+/\S+")
+# Orders per page of GET /orders: the default `limit` and its cap.
+LIST_LIMIT = 100
 STATE_REQUIRED_IN = ("US", "CA", "AU")
 PATCH_TARGETS = (OrderStatus.PENDING, OrderStatus.APPROVED, OrderStatus.CANCELLED)
 # (current, requested) -> new status, for PATCH /orders/{id}.
@@ -333,7 +335,8 @@ def order_detail(order):
     }
 
 
-def list_orders(*, reference=None, status=None, limit=100, offset=0):
+def list_orders(*, reference=None, status=None, limit=LIST_LIMIT, offset=0):
+    """GET /orders: in id order, so that paging by limit and offset sees every order once."""
     orders = SandboxOrder.objects.order_by("id")
     if reference is not None:
         orders = orders.filter(reference=reference)

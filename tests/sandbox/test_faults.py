@@ -5,7 +5,7 @@ import random
 import pytest
 
 from sandbox import faults, selectors
-from sandbox.models import SandboxOrder, SandboxSendcloudOrder
+from sandbox.models import SandboxFaults, SandboxOrder, SandboxSendcloudOrder
 
 from .test_sendcloud import SPEC_ORDER
 from .test_thirtyfiveup_orders import order_body
@@ -151,6 +151,7 @@ def test_the_fault_configuration_is_read_changed_and_reset(control, settings):
         "timeout_seconds": 31.0,
         "seed": None,
         "queue": [],
+        "ignore_list_filters": False,
     }
     assert control.post("/faults", {"latency_ms": 40}).json()["latency_ms"] == 40
     assert control.delete("/faults").json()["latency_ms"] == 0
@@ -164,6 +165,7 @@ def test_the_fault_configuration_is_read_changed_and_reset(control, settings):
         {"latency_ms": -1},
         {"chaos": True},
         {"queue": [{"fault": "418"}]},
+        {"ignore_list_filters": "yes"},
     ],
 )
 def test_impossible_configurations_are_refused(control, change):
@@ -172,6 +174,16 @@ def test_impossible_configurations_are_refused(control, change):
     assert response.status_code == 400
     assert "error" in response.json()
     assert control.get("/faults").json()["error_rate"] == 0.0
+
+
+def test_ignoring_list_filters_is_switched_on_and_off_with_the_faults(control):
+    assert control.post("/faults", {"ignore_list_filters": True}).json()["ignore_list_filters"]
+    assert SandboxFaults.load().ignore_list_filters is True
+    assert control.post("/faults", {"latency_ms": 5}).json()["ignore_list_filters"] is True
+
+    assert control.delete("/faults").json()["ignore_list_filters"] is False
+    assert faults.configure_faults(ignore_list_filters=True).ignore_list_filters is True
+    assert control.post("/reset").json()["ignore_list_filters"] is False
 
 
 def test_configured_latency_applies_to_every_request(thirtyfiveup, sleeps):

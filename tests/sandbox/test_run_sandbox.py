@@ -54,6 +54,17 @@ def test_fault_options_are_stored_for_every_sandbox_process(served):
     assert "Faults: {'error_rate': 0.1, 'rate_limit_rate': 0.05, 'latency_ms': 20}" in output
 
 
+def test_ignore_list_filters_is_stored_and_left_alone_when_not_given(served):
+    output = run("--ignore-list-filters")
+
+    assert SandboxFaults.load().ignore_list_filters is True
+    assert "Faults: {'ignore_list_filters': True}" in output
+    run("--latency-ms", "5")
+    assert SandboxFaults.load().ignore_list_filters is True
+    run("--no-ignore-list-filters")
+    assert SandboxFaults.load().ignore_list_filters is False
+
+
 def test_impossible_fault_options_stop_it(served):
     with pytest.raises(CommandError):
         run("--error-rate", "0.9", "--drop-rate", "0.9")

@@ -180,14 +180,9 @@ def test_wrong_credentials_answer_401_in_json_api_shape(sendcloud):
     }
 
 
-def test_the_list_is_filtered_by_integration_and_paged_with_a_cursor(sendcloud, settings):
-    sendcloud.post("/orders/", [order(str(n)) for n in range(5)])
-    settings.SENDCLOUD_INTEGRATION_ID = 8
-    other = order("other")
-    other["order_details"]["integration"]["id"] = 8
-    sendcloud.post("/orders/", [other])
-
-    seen, path = [], "/orders/?integration=7&page_size=2"
+def every_page(sendcloud, path):
+    """The order_ids of each page, following the Link header (rel="next") to the end."""
+    seen = []
     while path:
         response = sendcloud.get(path)
         assert response.status_code == 200
@@ -198,6 +193,33 @@ def test_the_list_is_filtered_by_integration_and_paged_with_a_cursor(sendcloud, 
             url = re.fullmatch(r'<(?P<url>[^>]+)>; rel="next"', link)["url"]
             assert url.startswith("http://testserver/sandbox/sendcloud/api/v3/orders/?")
             path = url.removeprefix("http://testserver/sandbox/sendcloud/api/v3")
+    return seen
+
+
+def five_orders_and_one_of_integration_8(sendcloud, settings):
+    sendcloud.post("/orders/", [order(str(n)) for n in range(5)])
+    settings.SENDCLOUD_INTEGRATION_ID = 8
+    other = order("other")
+    other["order_details"]["integration"]["id"] = 8
+    sendcloud.post("/orders/", [other])
+
+
+def test_the_list_is_filtered_by_integration_and_paged_with_a_cursor(sendcloud, settings):
+    five_orders_and_one_of_integration_8(sendcloud, settings)
+
+    seen = every_page(sendcloud, "/orders/?integration=7&page_size=2")
+
+    assert seen == [["0", "1"], ["2", "3"], ["4"]]
+    assert every_page(sendcloud, "/orders/?integration=7&order_id=3") == [["3"]]
+
+
+def test_ignoring_list_filters_keeps_only_the_documented_integration_filter(
+    sendcloud, settings, control
+):
+    five_orders_and_one_of_integration_8(sendcloud, settings)
+    control.post("/faults", {"ignore_list_filters": True})
+
+    seen = every_page(sendcloud, "/orders/?integration=7&order_id=3&order_number=X&page_size=2")
 
     assert seen == [["0", "1"], ["2", "3"], ["4"]]
 

@@ -215,6 +215,24 @@ def test_an_unknown_order_is_404(thirtyfiveup):
     assert response.json() == {"errors": {"id": "no order with id NOSUCHID"}}
 
 
+# --- the list (GET /orders) -------------------------------------------------------------------
+
+
+def listed(thirtyfiveup, query=""):
+    response = thirtyfiveup.get(f"/orders{query}")
+    assert response.status_code == 200, response.json()
+    return [order["id"] for order in response.json()]
+
+
+def every_page(thirtyfiveup, query, limit):
+    """Pages a client reads by limit and offset, up to the first empty one."""
+    pages, offset = [], 0
+    while page := listed(thirtyfiveup, f"{query}&limit={limit}&offset={offset}"):
+        pages.append(page)
+        offset += len(page)
+    return pages
+
+
 def test_the_list_finds_orders_by_reference(thirtyfiveup):
     place(thirtyfiveup, reference="A-1")
     wanted = place(thirtyfiveup, reference="A-2")["id"]
@@ -223,6 +241,45 @@ def test_the_list_finds_orders_by_reference(thirtyfiveup):
 
     assert [order["id"] for order in answer] == [wanted]
     assert thirtyfiveup.get("/orders?limit=1").json()[0]["reference"] == "A-1"
+
+
+def test_the_list_finds_orders_by_status(thirtyfiveup):
+    place(thirtyfiveup)
+    approved = place(thirtyfiveup)["id"]
+    thirtyfiveup.patch(f"/orders/{approved}", {"status": "approved"})
+
+    assert listed(thirtyfiveup, "?status=approved") == [approved]
+
+
+def test_the_list_pages_in_id_order_at_most_100_at_a_time(thirtyfiveup):
+    SandboxOrder.objects.bulk_create(
+        SandboxOrder(reference=f"B-{n}", status=SandboxOrder.Status.PENDING) for n in range(101)
+    )
+    ids = list(SandboxOrder.objects.order_by("id").values_list("public_id", flat=True))
+
+    assert listed(thirtyfiveup) == ids[:100]
+    assert listed(thirtyfiveup, "?limit=500") == ids[:100]
+    assert listed(thirtyfiveup, "?offset=100") == ids[100:]
+    assert listed(thirtyfiveup, "?limit=0&offset=3") == ids[3:4]
+    assert thirtyfiveup.get("/orders?limit=ten").status_code == 400
+
+
+def test_ignoring_list_filters_answers_other_orders_in_id_order(thirtyfiveup, control):
+    ids = [place(thirtyfiveup, reference=f"A-{n}")["id"] for n in range(3)]
+    assert listed(thirtyfiveup, "?reference=A-1") == [ids[1]]
+
+    control.post("/faults", {"ignore_list_filters": True})
+
+    assert listed(thirtyfiveup, "?reference=A-1") == ids
+    assert listed(thirtyfiveup, "?reference=A-1&status=approved") == ids
+
+
+def test_ignoring_list_filters_keeps_the_paging(thirtyfiveup, control):
+    ids = [place(thirtyfiveup, reference=f"A-{n}")["id"] for n in range(5)]
+    control.post("/faults", {"ignore_list_filters": True})
+
+    assert listed(thirtyfiveup, "?reference=A-3&limit=2&offset=2") == ids[2:4]
+    assert every_page(thirtyfiveup, "?reference=A-3", 2) == [ids[0:2], ids[2:4], ids[4:]]
 
 
 # --- status requests (PATCH) ------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Serve the fake providers on their own port, or move one fake 35up order on."""
 
+from argparse import BooleanOptionalAction
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
@@ -20,6 +22,7 @@ FAULT_OPTIONS = (
     "retry_after_seconds",
     "timeout_seconds",
     "seed",
+    "ignore_list_filters",
 )
 
 
@@ -42,6 +45,11 @@ class Command(BaseCommand):
         rates.add_argument("--retry-after-seconds", type=int, help="Retry-After of a 429")
         rates.add_argument("--timeout-seconds", type=float, help="wait of timeout and drop faults")
         rates.add_argument("--seed", type=int, help="seed of the fault draws (reproducible runs)")
+        rates.add_argument(
+            "--ignore-list-filters",
+            action=BooleanOptionalAction,
+            help="list endpoints keep only the filters the providers' documents promise",
+        )
         rates.add_argument(
             "--no-faults", action="store_true", help="clear the fault configuration first"
         )
@@ -96,7 +104,7 @@ class Command(BaseCommand):
             "SENDCLOUD_PUBLIC_KEY/SECRET_KEY, SHIPUP_API_KEY, REEVOO_API_KEY/API_SECRET)."
         )
         config = SandboxFaults.load()
-        shown = (*faults.RATE_FIELDS, "latency_ms", "seed")
+        shown = (*faults.RATE_FIELDS, "latency_ms", "seed", "ignore_list_filters")
         active = {name: getattr(config, name) for name in shown if getattr(config, name)}
         self.stdout.write(f"Faults: {active}" if active else "Faults: none")
         self.stdout.write(f"Control: {root}/_control/faults")

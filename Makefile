@@ -38,6 +38,7 @@ run: seed
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 pytest: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

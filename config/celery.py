@@ -1,7 +1,8 @@
-"""Celery: workers send deliveries; beat runs the sweep and the 35up sync.
+"""Celery: workers drain deliveries per provider; beat runs the sweep and the 35up sync.
 
 Waiting between attempts is the Delivery row's business (next_attempt_at), not the broker's: the
-sweep sends whatever is due, so a lost message or a restarted worker only delays a delivery.
+sweep schedules a drain for whatever is due, so a lost message or a restarted worker only delays a
+delivery.
 """
 
 import os
@@ -12,7 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 app = Celery("orderhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["outbox"])
+app.autodiscover_tasks(["outbox", "integrations"])
 
 
 @app.on_after_finalize.connect
@@ -23,5 +24,7 @@ def schedule_periodic_tasks(sender, **kwargs):
         settings.OUTBOX_SWEEP_SECONDS, sender.signature("outbox.sweep"), name="sweep deliveries"
     )
     sender.add_periodic_task(
-        settings.SYNC_INTERVAL_SECONDS, sender.signature("outbox.sync"), name="sync from 35up"
+        settings.SYNC_INTERVAL_SECONDS,
+        sender.signature("integrations.sync_35up"),
+        name="sync from 35up",
     )

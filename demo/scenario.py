@@ -16,14 +16,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import override_settings
 
+from core.actors import Actor
 from core.groups import SUPPORT
-from integrations.http import Provider
-from orders.actors import Actor
+from integrations.providers import Provider
+from integrations.sync import sync_order
 from orders.ingest import IngestOutcome, ingest_order
 from orders.models import OrderStatus
 from orders.services import add_note, add_shipment, request_transition
 from outbox.services import drain
-from outbox.sync import sync_order
 from sandbox import thirtyfiveup as sandbox_35up
 from sandbox.server import sandbox_in_thread
 

@@ -9,14 +9,12 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from core.nested import flatten_errors
+from outbox.errors import DeliveryError
 
 
-class ProviderError(Exception):
-    """A provider call that did not succeed. `details` are the provider's own lines."""
-
-    retryable = False
-    # True when the provider may have received and acted on the request (no answer came back).
-    outcome_unknown = False
+class ProviderError(DeliveryError):
+    """A provider call that did not succeed. `details` are the provider's own lines; what the
+    outbox engine reads (retryable, outcome_unknown, throttled) comes from DeliveryError."""
 
     def __init__(
         self,
@@ -30,14 +28,14 @@ class ProviderError(Exception):
         response_body="",
     ):
         self.provider = str(provider)
-        self.message = message
-        self.status = status
         self.details = list(details)
-        self.retry_after = retry_after
-        # The request as sent (headers redacted) and the answer's body, for the delivery record.
-        self.request = request or {}
-        self.response_body = response_body
-        super().__init__(self.text)
+        super().__init__(
+            message,
+            status=status,
+            retry_after=retry_after,
+            request=request,
+            response_body=response_body,
+        )
 
     @property
     def text(self):
@@ -62,7 +60,14 @@ class ProviderNoAnswer(RetryableProviderError):
 
 
 class ProviderRateLimited(RetryableProviderError):
-    """429 from the provider, or our own limiter could not find a free slot in time."""
+    """429 from the provider."""
+
+
+class ProviderThrottled(ProviderRateLimited):
+    """Our own limiter has no free slot yet: nothing was sent. The outbox waits `retry_after`
+    seconds and does not count the attempt."""
+
+    throttled = True
 
 
 class ProviderBadAnswer(ProviderError):

@@ -5,20 +5,18 @@ Credentials live only in the per-request `auth`; they never reach a message, a l
 stored request (`redact_headers`, `scrub`).
 """
 
-import base64
 import contextvars
 import json
 import logging
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.db import models
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import NameResolutionError, NewConnectionError
 
@@ -30,8 +28,10 @@ from integrations.errors import (
     ProviderNoAnswer,
     ProviderRateLimited,
     ProviderUnreachable,
+    ProviderValidationError,
     RetryableProviderError,
 )
+from integrations.providers import Provider, provider_config
 from integrations.ratelimit import default_limiter
 
 logger = logging.getLogger(__name__)
@@ -44,109 +44,12 @@ STORED_HEADERS = frozenset(
 MASKED_HEADERS = frozenset({"authorization", "cookie", "set-cookie", "proxy-authorization"})
 
 
-class Provider(models.TextChoices):
-    THIRTYFIVEUP = "35up", "35up"
-    SENDCLOUD = "sendcloud", "Sendcloud"
-    SHIPUP = "shipup", "Shipup"
-    REEVOO = "reevoo", "Reevoo"
-
-
-class BearerAuth(requests.auth.AuthBase):
-    def __init__(self, token):
-        self.token = token
-
-    def __call__(self, request):
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    provider: str
-    base_url: str
-    # Setting name -> value of everything the provider needs to be enabled.
-    required: dict = field(repr=False)
-    auth: object = field(default=None, repr=False)
-    timeout: tuple = (5.0, 30.0)
-
-    @property
-    def missing(self):
-        return [name for name, value in self.required.items() if value in ("", None)]
-
-    @property
-    def enabled(self):
-        return not self.missing
-
-    @property
-    def secrets(self):
-        """Strings that must never appear in anything we log or store (the Basic pair also as
-        it travels, base64-encoded)."""
-        if isinstance(self.auth, BearerAuth):
-            values = [self.auth.token]
-        elif isinstance(self.auth, tuple):
-            pair = ":".join(self.auth)
-            values = [*self.auth, base64.b64encode(pair.encode()).decode()]
-        else:
-            values = []
-        return [value for value in values if value]
-
-
 ERROR_LINES = {
     Provider.THIRTYFIVEUP: errors.thirtyfiveup_error_lines,
     Provider.SENDCLOUD: errors.sendcloud_error_lines,
     Provider.SHIPUP: errors.shipup_error_lines,
     Provider.REEVOO: errors.reevoo_error_lines,
 }
-
-
-def provider_config(provider):
-    """The provider's configuration as the settings say now (tests override settings)."""
-    s = settings
-    timeout = (s.PROVIDER_CONNECT_TIMEOUT, s.PROVIDER_READ_TIMEOUT)
-    if provider == Provider.THIRTYFIVEUP:
-        return ProviderConfig(
-            provider,
-            s.THIRTYFIVEUP_BASE_URL,
-            {
-                "THIRTYFIVEUP_USERNAME": s.THIRTYFIVEUP_USERNAME,
-                "THIRTYFIVEUP_PASSWORD": s.THIRTYFIVEUP_PASSWORD,
-            },
-            (s.THIRTYFIVEUP_USERNAME, s.THIRTYFIVEUP_PASSWORD),
-            timeout,
-        )
-    if provider == Provider.SENDCLOUD:
-        return ProviderConfig(
-            provider,
-            s.SENDCLOUD_BASE_URL,
-            {
-                "SENDCLOUD_PUBLIC_KEY": s.SENDCLOUD_PUBLIC_KEY,
-                "SENDCLOUD_SECRET_KEY": s.SENDCLOUD_SECRET_KEY,
-                "SENDCLOUD_INTEGRATION_ID": s.SENDCLOUD_INTEGRATION_ID,
-            },
-            (s.SENDCLOUD_PUBLIC_KEY, s.SENDCLOUD_SECRET_KEY),
-            timeout,
-        )
-    if provider == Provider.SHIPUP:
-        return ProviderConfig(
-            provider,
-            s.SHIPUP_BASE_URL,
-            {"SHIPUP_API_KEY": s.SHIPUP_API_KEY},
-            BearerAuth(s.SHIPUP_API_KEY),
-            timeout,
-        )
-    if provider == Provider.REEVOO:
-        return ProviderConfig(
-            provider,
-            s.REEVOO_BASE_URL,
-            {
-                "REEVOO_API_KEY": s.REEVOO_API_KEY,
-                "REEVOO_API_SECRET": s.REEVOO_API_SECRET,
-                "REEVOO_TRKREF": s.REEVOO_TRKREF,
-            },
-            (s.REEVOO_API_KEY, s.REEVOO_API_SECRET),
-            timeout,
-        )
-    raise ValueError(f"Unknown provider {provider!r}.")
 
 
 def user_agent():
@@ -290,9 +193,14 @@ class ProviderClient:
         url = url or self.url(path)
         if urlsplit(url).netloc != urlsplit(self.config.base_url).netloc:
             raise PermanentProviderError(self.provider, f"Refusing to follow {url}: other host.")
-        self.limiter.acquire(self.provider, "read" if method == "GET" else "write")
         headers = {"Content-Type": "application/json"} if payload is not None else {}
-        data = encode_json(payload) if payload is not None else None
+        try:
+            data = encode_json(payload) if payload is not None else None
+        except ValueError as error:
+            # Never sent: a value the wire format cannot carry (e.g. a Decimal a JSON number
+            # would round) is our refusal, not the provider's.
+            raise ProviderValidationError(self.provider, str(error)) from None
+        self.limiter.acquire(self.provider, "read" if method == "GET" else "write")
         started = time.monotonic()
         try:
             response = self.session.request(

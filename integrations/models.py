@@ -3,7 +3,7 @@ rate-limiter state when no Redis is configured."""
 
 from django.db import models
 
-from integrations.http import Provider
+from integrations.providers import Provider
 
 
 class ProviderLink(models.Model):

@@ -20,7 +20,8 @@ import redis
 from django.conf import settings
 from django.db import transaction
 
-from integrations.errors import ProviderRateLimited, RetryableProviderError
+from integrations.errors import ProviderThrottled, RetryableProviderError
+from integrations.models import RateLimitLog
 
 KEY_PREFIX = "orderhub:ratelimit:"
 
@@ -67,8 +68,6 @@ class DatabaseStore:
     """One row per key holding the recent request times; the row lock serialises processes."""
 
     def try_acquire(self, key, limits, now):
-        from integrations.models import RateLimitLog
-
         longest = max(limit.seconds for limit in limits)
         RateLimitLog.objects.get_or_create(key=key)
         with transaction.atomic():
@@ -126,7 +125,9 @@ class RedisStore:
 
 
 class RateLimiter:
-    """Blocks until a request fits the provider's limits, at most `max_wait` seconds in total."""
+    """Waits until a request fits the provider's limits, at most `max_wait` seconds in total, then
+    raises ProviderThrottled. The outbox's default is 0: a delivery without a free slot is
+    rescheduled for it, never slept on inside a worker."""
 
     def __init__(self, store, *, max_wait, clock=time.time, sleep=time.sleep):
         self.store = store
@@ -150,7 +151,7 @@ class RateLimiter:
             if wait <= 0:
                 return waited
             if waited + wait > self.max_wait:
-                raise ProviderRateLimited(
+                raise ProviderThrottled(
                     provider,
                     f"Rate limit {', '.join(map(str, limits))} for {kind}s reached: "
                     f"no free slot within {self.max_wait:g} s.",

@@ -12,14 +12,18 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from core.errors import ActionError, PermissionRefused
+from core.statemachine import ReportOutcome
+from integrations import operations
 from integrations.errors import (
     PermanentProviderError,
     ProviderBadAnswer,
     ProviderError,
     ProviderValidationError,
 )
-from integrations.http import Provider
+from integrations.http import to_wire
 from integrations.models import ProviderLink
+from integrations.providers import Provider, is_enabled, missing_settings
 from integrations.reevoo.client import ReevooClient
 from integrations.reevoo.mapping import customer_order_payload
 from integrations.sendcloud import mapping as sendcloud_mapping
@@ -28,8 +32,12 @@ from integrations.shipup.client import ShipupClient
 from integrations.shipup.mapping import order_payload as shipup_order_payload
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
 from integrations.thirtyfiveup.mapping import order_status_payload, place_order_payload
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, OrderStatus
 from orders.services import apply_reported_status
+from outbox import selectors as outbox_selectors
+from outbox import services as outbox
+from outbox.models import UNSETTLED_STATES
+from outbox.registry import NeedsPerson
 
 # Sendcloud answers these when it refuses an order in the batch: worth splitting the batch.
 SENDCLOUD_REFUSALS = (400, 422)
@@ -65,8 +73,11 @@ def _recording_failure(order, provider, attempted_at):
         raise
 
 
-def place_order_at_35up(order):
-    """POST /orders, then keep 35up's id, its item ids and its first status on the order."""
+def place_order_at_35up(order, *, delivery_id=None):
+    """POST /orders, then keep 35up's id, its item ids and its first status on the order.
+
+    `delivery_id` is the delivery making this call: its own row does not hold back 35up's answer.
+    """
     attempted_at = timezone.now()
     with _recording_failure(order, Provider.THIRTYFIVEUP, attempted_at):
         if order.thirtyfiveup_id:
@@ -82,11 +93,8 @@ def place_order_at_35up(order):
             # with a read. If the read fails, the outbox's next attempt finds the order by
             # reference before sending anything again.
             placed = client.get_order(placed.id)
-    with transaction.atomic():
-        Order.objects.filter(pk=order.pk).update(thirtyfiveup_id=placed.id)
-        for sku, item_id in placed.item_ids.items():
-            OrderLine.objects.filter(order=order, sku=sku).update(thirtyfiveup_item_id=item_id)
-    apply_reported_status(order_id=order.pk, status=placed.status, reported_at=placed.updated_at)
+    link_placement(order, placed)
+    apply_35up_report(order_id=order.pk, record=placed, excluding_delivery=delivery_id)
     record_success(
         order,
         Provider.THIRTYFIVEUP,
@@ -98,8 +106,81 @@ def place_order_at_35up(order):
     return placed
 
 
-def update_35up_order_status(order, status, message=""):
-    """PATCH /orders/{id} {"status", "message"}; 35up's answer is applied as a report."""
+def link_placement(order, record):
+    """Keep 35up's id and item ids on the order. An id another order already holds is never
+    given to a second one: a person must look (the delivery stays ambiguous with the reason)."""
+    with transaction.atomic():
+        holder = Order.objects.filter(thirtyfiveup_id=record.id).exclude(pk=order.pk).first()
+        if holder is not None:
+            raise NeedsPerson(
+                f"35up order {record.id} was reported for {order.reference}, but the hub already "
+                f"links it to order {holder.reference}: a person must decide which order it is."
+            )
+        Order.objects.filter(pk=order.pk, thirtyfiveup_id__isnull=True).update(
+            thirtyfiveup_id=record.id
+        )
+        for sku, item_id in record.item_ids.items():
+            OrderLine.objects.filter(order=order, sku=sku).update(thirtyfiveup_item_id=item_id)
+
+
+def apply_35up_report(*, order_id, record, excluding_delivery=None):
+    """Apply what 35up reports about an order, unless a change of ours is still on its way to
+    35up (queued, sending, waiting to retry, or unsettled): its answer would be older than our
+    change. The order row is locked first, so a transition committing a new delivery either
+    lands before this check (and holds the report back) or waits for it."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=order_id)
+        unsent = outbox.for_subject(order).filter(
+            provider=Provider.THIRTYFIVEUP, state__in=UNSETTLED_STATES
+        )
+        if excluding_delivery is not None:
+            unsent = unsent.exclude(pk=excluding_delivery)
+        if unsent.exists():
+            return ReportOutcome.HELD_BACK
+        return apply_reported_status(
+            order_id=order_id, status=record.status, reported_at=record.updated_at
+        )
+
+
+def find_placement(order):
+    """The 35up record of an order whose POST got no answer, or None when 35up has none.
+
+    35up's documents promise no filter on GET /orders: every listed record's reference is
+    compared with ours, across every page, and no position is taken on trust.
+    """
+    records = ThirtyFiveUpClient.from_settings().list_orders(
+        reference=order.reference, max_pages=settings.THIRTYFIVEUP_LOOKUP_MAX_PAGES
+    )
+    matches = [record for record in records if record.reference == order.reference]
+    if len(matches) > 1:
+        ids = ", ".join(record.id for record in matches)
+        raise NeedsPerson(
+            f"35up lists {len(matches)} orders with reference {order.reference} ({ids}): "
+            "a person must decide which one is this order."
+        )
+    return matches[0] if matches else None
+
+
+def record_found_placement(order, record, *, delivery_id=None):
+    """35up has the order although our POST got no answer: keep its id as if it had answered.
+
+    `delivery_id` is the placement's own delivery (sending or ambiguous): like the answer it
+    stands for, its own row does not hold back 35up's report.
+    """
+    link_placement(order, record)
+    apply_35up_report(order_id=order.pk, record=record, excluding_delivery=delivery_id)
+    record_success(
+        order,
+        Provider.THIRTYFIVEUP,
+        attempted_at=timezone.now(),
+        remote_id=record.id,
+        remote_status=record.status,
+    )
+
+
+def update_35up_order_status(order, status, message="", *, delivery_id=None):
+    """PATCH /orders/{id} {"status", "message"}; 35up's answer is applied as a report, unless a
+    later change of ours is still on its way (`delivery_id` is this call's own delivery)."""
     attempted_at = timezone.now()
     with _recording_failure(order, Provider.THIRTYFIVEUP, attempted_at):
         if not order.thirtyfiveup_id:
@@ -110,9 +191,7 @@ def update_35up_order_status(order, status, message=""):
         answered = ThirtyFiveUpClient.from_settings().update_order_status(
             order.thirtyfiveup_id, payload
         )
-    apply_reported_status(
-        order_id=order.pk, status=answered.status, reported_at=answered.updated_at
-    )
+    apply_35up_report(order_id=order.pk, record=answered, excluding_delivery=delivery_id)
     record_success(
         order, Provider.THIRTYFIVEUP, attempted_at=attempted_at, remote_status=answered.status
     )
@@ -126,7 +205,7 @@ class PushResult:
 
     order: Order
     remote_id: str = ""
-    error: ProviderError | None = None
+    error: Exception | None = None
 
     @property
     def succeeded(self):
@@ -146,29 +225,111 @@ def push_orders_to_sendcloud(orders):
     else:
         ready = []
         for order in orders:
+            # Each order is checked alone before it joins a batch: the batch is all-or-nothing,
+            # and a value that cannot go on the wire would otherwise sink every order in it.
             try:
                 payload = sendcloud_mapping.order_payload(
                     order, integration_id=settings.SENDCLOUD_INTEGRATION_ID
                 )
+                to_wire(payload)
             except ProviderValidationError as error:
                 results[order.pk] = PushResult(order, error=error)
+            except ValueError as error:
+                results[order.pk] = PushResult(
+                    order, error=ProviderValidationError(Provider.SENDCLOUD, str(error))
+                )
             else:
                 ready.append((order, payload))
         for start in range(0, len(ready), sendcloud_mapping.BATCH_LIMIT):
             _push_batch(client, ready[start : start + sendcloud_mapping.BATCH_LIMIT], results)
     for order in orders:
         result = results[order.pk]
-        if result.succeeded:
-            record_success(
-                order,
-                Provider.SENDCLOUD,
-                attempted_at=attempted_at,
-                remote_id=result.remote_id,
-                remote_status=str(order.status),
-            )
-        else:
-            record_failure(order, Provider.SENDCLOUD, result.error, attempted_at=attempted_at)
+        try:
+            if result.succeeded:
+                record_success(
+                    order,
+                    Provider.SENDCLOUD,
+                    attempted_at=attempted_at,
+                    remote_id=result.remote_id,
+                    remote_status=str(order.status),
+                )
+            else:
+                record_failure(order, Provider.SENDCLOUD, result.error, attempted_at=attempted_at)
+        except Exception as error:
+            # Recording one order's answer failed: that order's delivery says so, the others
+            # of the batch keep theirs.
+            results[order.pk] = PushResult(order, error=error)
     return [results[order.pk] for order in orders]
+
+
+PUSH_PERMISSION = "outbox.push_order"
+
+
+def push_refusal(order, provider, *, pending):
+    """Why `order` cannot be sent to `provider` by hand now ("" when it can).
+
+    `pending` is the number of the order's deliveries to that provider still queued or sending: a
+    new one would only wait behind them (one in flight per order and provider), and each builds
+    its request when it is sent, so it would send nothing newer.
+    """
+    label = Provider(provider).label
+    if missing := missing_settings(provider):
+        return f"{label} is disabled: missing {', '.join(missing)}."
+    # 35up takes an order once (POST /orders); later changes reach it through the transitions.
+    if provider == Provider.THIRTYFIVEUP and order.status != OrderStatus.NEW:
+        return (
+            f"Order {order.reference} is {order.get_status_display().lower()}: only new orders "
+            "are placed at 35up."
+        )
+    if pending:
+        return (
+            f"Order {order.reference} already has a delivery to {label} waiting to be sent "
+            "(queued or sending)."
+        )
+    return ""
+
+
+# What a staff member's "send to provider" asks of each provider.
+MANUAL_PUSH_OPERATIONS = {
+    Provider.THIRTYFIVEUP: operations.PLACE_ORDER,
+    Provider.SENDCLOUD: operations.PUSH_ORDER,
+    Provider.SHIPUP: operations.PUSH_ORDER,
+    Provider.REEVOO: operations.SUBMIT_ORDER,
+}
+
+
+@transaction.atomic
+def push_order_to_provider(*, order_id, provider, actor):
+    """Staff: send one order to one provider now (order page button, bulk action).
+
+    Returns the queued delivery; raises PermissionRefused or ActionError with a message.
+    """
+    if not actor.has_perm(PUSH_PERMISSION):
+        raise PermissionRefused("You do not have permission to send orders to providers.")
+    if provider not in Provider.values:
+        raise ActionError(f"'{provider}' is not a provider ({', '.join(Provider.values)}).")
+    # The row lock makes a double click queue one delivery, not two.
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise ActionError(f"Order {order_id} does not exist.")
+    pending = outbox_selectors.pending_count(subject=order, provider=provider)
+    if refusal := push_refusal(order, provider, pending=pending):
+        raise ActionError(refusal)
+    return write_delivery(order, provider, MANUAL_PUSH_OPERATIONS[provider], actor)
+
+
+def write_delivery(order, provider, operation, actor, payload=None):
+    """Queue one delivery about `order` (nothing when the provider is disabled)."""
+    if not is_enabled(provider):
+        return None
+    return outbox.enqueue(
+        provider=provider,
+        operation=operation,
+        subject=order,
+        target=order.reference,
+        payload=payload,
+        created_by=actor.label,
+    )
 
 
 def _push_batch(client, batch, results):

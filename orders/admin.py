@@ -21,29 +21,31 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.actors import Actor
+from core.errors import ActionError, Conflict, PermissionRefused, TransitionRefused
 from core.paginator import CappedCountPaginator
-from integrations.providers import disabled_providers
-from orders.actors import Actor
+from integrations.providers import Provider, disabled_providers
+from integrations.selectors import provider_syncs
+from integrations.services import (
+    MANUAL_PUSH_OPERATIONS,
+    PUSH_PERMISSION,
+    push_order_to_provider,
+    push_refusal,
+)
 from orders.forms import PushProviderForm, TransitionMessageForm
 from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment, ShipmentLine
 from orders.selectors import order_csv_lines, order_timeline
 from orders.services import (
     ACTION_PAST,
     SHOP_ACTIONS,
-    Conflict,
-    OrderActionError,
-    PermissionRefused,
-    TransitionRefused,
     action_permissions,
     add_note,
     available_actions,
     bulk_request_transition,
     request_transition,
 )
-from outbox.models import UNSAFE_TO_REPEAT, Operation, Provider
-from outbox.selectors import pending_delivery_count, provider_syncs, push_refusal
-from outbox.services import PUSH_PERMISSION, push_order_to_provider
-from outbox.triggers import MANUAL_PUSH_OPERATIONS
+from outbox import registry
+from outbox.selectors import pending_count
 
 # Each order of a bulk action runs its own transaction; past this a request would run for minutes.
 MAX_BULK_ORDERS = 500
@@ -379,7 +381,7 @@ class OrderAdmin(admin.ModelAdmin):
                 )
             except PermissionRefused as error:
                 raise PermissionDenied(error.message) from None
-            except OrderActionError as error:
+            except ActionError as error:
                 self.message_user(request, error.message, messages.ERROR)
             else:
                 self.message_user(
@@ -391,7 +393,7 @@ class OrderAdmin(admin.ModelAdmin):
 
         if not self.has_push_permission(request):
             raise PermissionDenied
-        pending = pending_delivery_count(order_id=order.pk, provider=provider)
+        pending = pending_count(subject=order, provider=provider)
         if refusal := push_refusal(order, provider, pending=pending):
             self.message_user(request, refusal, messages.ERROR)
             return HttpResponseRedirect(change_url)
@@ -402,8 +404,8 @@ class OrderAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "order": order,
             "provider_label": label,
-            "operation_label": Operation(operation).label,
-            "unsafe_to_repeat": (provider, operation) in UNSAFE_TO_REPEAT,
+            "operation_label": registry.operation_label(provider, operation),
+            "unsafe_to_repeat": registry.spec_for(provider, operation).unsafe_to_repeat,
             "change_url": change_url,
         }
         return TemplateResponse(request, "admin/orders/order/push_confirm.html", context)
@@ -490,7 +492,7 @@ class OrderAdmin(admin.ModelAdmin):
             for pk, reference in selected:
                 try:
                     delivery = push_order_to_provider(order_id=pk, provider=provider, actor=actor)
-                except OrderActionError as error:
+                except ActionError as error:
                     self.message_user(
                         request, f"{reference}: refused: {error.message}", messages.ERROR
                     )

@@ -13,12 +13,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
+from core import events
+from core.actors import Actor
 from core.nested import flatten_errors
-from orders.actors import Actor
-from orders.models import Order, OrderLine, OrderStatus
-from orders.services import record_change
+from orders.events import OrderReceived
+from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from orders.validators import validate_country, validate_language
-from outbox import triggers
 
 CUSTOMER_FIELDS = {
     "first_name": "first_name",
@@ -185,10 +185,10 @@ def ingest_order(document, *, actor: Actor) -> IngestResult:
             for line in lines:
                 line.order = order
             OrderLine.objects.bulk_create(lines)
-            record_change(
-                order=order, from_status=OrderStatus.NEW, actor=actor, message="Order received."
+            OrderStatusChange.record(
+                subject=order, from_status=OrderStatus.NEW, actor=actor, message="Order received."
             )
-            triggers.order_received(order, actor)
+            events.publish(OrderReceived(order, actor))
     except IntegrityError:
         # Another request created the same reference between our check and our insert.
         return _compare_with_existing(Order.objects.get(reference=reference), digest)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from core.statemachine import StatusChange
 from orders.validators import validate_currency, validate_language, validate_sku, validate_state
 
 
@@ -45,20 +46,6 @@ REPORTED_MOVES = {
 
 # What a shop-requested action asks 35up for in PATCH /orders/{id}.
 REQUESTED_35UP_STATUS = {"approve": S.APPROVED, "hold": S.PENDING, "cancel": S.CANCELLED}
-
-
-def is_expected_report(current, reported):
-    """A reported status is expected when the graph reaches it from `current`: 35up may skip steps
-    (approved -> fulfilled), but never moves backwards out of the graph (delivered -> approved)."""
-    seen, frontier = set(), [current]
-    while frontier:
-        for status in REPORTED_MOVES[frontier.pop()]:
-            if status == reported:
-                return True
-            if status not in seen:
-                seen.add(status)
-                frontier.append(status)
-    return False
 
 
 class Order(ConcurrentTransitionMixin, models.Model):
@@ -261,34 +248,17 @@ class ShipmentLine(models.Model):
         return f"{self.quantity} x {self.order_line.sku}"
 
 
-class ChangeSource(models.TextChoices):
-    STAFF = "staff", "Staff"
-    API = "api", "API client"
-    PROVIDER = "provider", "35up sync"
-    SYSTEM = "system", "System"
+class OrderStatusChange(StatusChange):
+    """One row per order status change: who or what, when, from, to, why."""
 
-
-class OrderStatusChange(models.Model):
-    """One row per status change: who or what, when, from, to, why."""
+    subject_field = "order"
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="history")
     from_status = models.CharField(max_length=32, choices=S.choices)
     to_status = models.CharField(max_length=32, choices=S.choices)
-    message = models.TextField(blank=True)
-    source = models.CharField(max_length=16, choices=ChangeSource.choices)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=150, blank=True)
-    unexpected = models.BooleanField(default=False)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(StatusChange.Meta):
         indexes = [models.Index(fields=["order", "created_at"], name="status_change_order_idx")]
-
-    def __str__(self):
-        return f"{self.from_status} -> {self.to_status}"
 
 
 class OrderNote(models.Model):

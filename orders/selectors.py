@@ -110,7 +110,9 @@ class Timeline:
 
 def order_timeline(order):
     """Status changes and deliveries of `order`, oldest first, in two queries."""
-    deliveries = deliveries_for_timeline(order_id=order.pk, limit=TIMELINE_DELIVERY_LIMIT + 1)
+    deliveries = deliveries_for_timeline(
+        subject_type="orders.order", subject_id=order.pk, limit=TIMELINE_DELIVERY_LIMIT + 1
+    )
     entries = [
         TimelineEntry(change.created_at, status_change=change) for change in order.history.all()
     ]

@@ -9,40 +9,23 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, can_proceed
 
-from orders.actors import Actor
+from core import events
+from core.actors import Actor
+from core.errors import ActionError, Conflict, PermissionRefused, TransitionRefused
+from core.statemachine import ReportOutcome, apply_status_report
+from orders.events import OrderActionRequested, OrderStatusReported, ShipmentAdded
 from orders.models import (
+    REPORTED_MOVES,
     Order,
     OrderNote,
     OrderStatus,
     OrderStatusChange,
     Shipment,
     ShipmentLine,
-    is_expected_report,
 )
-from outbox import triggers
 
 SHOP_ACTIONS = ("approve", "hold", "cancel")
 ACTION_PAST = {"approve": "approved", "hold": "put on hold", "cancel": "cancelled"}
-
-
-class OrderActionError(Exception):
-    """A request about an order that cannot be carried out; the message is for the user."""
-
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
-
-
-class PermissionRefused(OrderActionError):
-    pass
-
-
-class TransitionRefused(OrderActionError):
-    pass
-
-
-class Conflict(OrderActionError):
-    pass
 
 
 def action_permissions():
@@ -56,19 +39,6 @@ def available_actions(order, user):
     return [
         t for t in order.get_available_user_status_transitions(user=user) if t.name in SHOP_ACTIONS
     ]
-
-
-def record_change(*, order, from_status, actor, message="", unexpected=False):
-    return OrderStatusChange.objects.create(
-        order=order,
-        from_status=from_status,
-        to_status=order.status,
-        message=message,
-        source=actor.source,
-        user=actor.user,
-        actor_label=actor.label,
-        unexpected=unexpected,
-    )
 
 
 def request_transition(*, order_id, action, actor: Actor, message="") -> OrderStatusChange:
@@ -95,10 +65,10 @@ def request_transition(*, order_id, action, actor: Actor, message="") -> OrderSt
         with transaction.atomic():
             transition_method()
             order.save()
-            change = record_change(
-                order=order, from_status=from_status, actor=actor, message=message
+            change = OrderStatusChange.record(
+                subject=order, from_status=from_status, actor=actor, message=message
             )
-            triggers.order_action_requested(order, action, from_status, message, actor)
+            events.publish(OrderActionRequested(order, action, from_status, message, actor))
             return change
     except ConcurrentTransition:
         raise Conflict(
@@ -125,7 +95,7 @@ def bulk_request_transition(*, order_ids, action, actor: Actor, message=""):
             change = request_transition(
                 order_id=order_id, action=action, actor=actor, message=message
             )
-        except OrderActionError as error:
+        except ActionError as error:
             outcomes.append(BulkOutcome(order_id, reference, False, error.message))
         else:
             outcomes.append(
@@ -140,55 +110,34 @@ def bulk_request_transition(*, order_ids, action, actor: Actor, message=""):
     return outcomes
 
 
-class ReportOutcome:
-    APPLIED = "applied"
-    UNEXPECTED = "unexpected"
-    UNCHANGED = "unchanged"
-    STALE = "stale"
-    CLOSED = "closed"
-
-
 def apply_reported_status(*, order_id, status, reported_at=None, message="", actor=None):
-    """Apply a status that 35up reports, the single entry point for provider moves.
-
-    Skipped steps are fine; a report older than the last one applied is ignored; `closed` is never
-    left; a move outside the documented graph is applied (35up is the truth) and marked.
-    """
+    """Apply a status that 35up reports: the single entry point for provider moves (the rules
+    are core.statemachine's, shared with returns). Returns a core.statemachine.ReportOutcome."""
     if status not in OrderStatus.values or status == OrderStatus.NEW:
         raise TransitionRefused(f"'{status}' is not a 35up order status.")
     actor = actor or Actor.provider()
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order_id)
-        if order.status == OrderStatus.CLOSED:
-            return ReportOutcome.CLOSED
-        last = order.thirtyfiveup_updated_at
-        if reported_at and last and reported_at < last:
-            return ReportOutcome.STALE
-        if reported_at:
-            order.thirtyfiveup_updated_at = reported_at
-        if status == order.status:
-            order.save(update_fields=["thirtyfiveup_updated_at", "updated_at"])
-            return ReportOutcome.UNCHANGED
-        from_status = order.status
-        expected = is_expected_report(from_status, status)
-        order.apply_reported_status(status)
-        order.status_unexpected = not expected
-        order.save()
-        record_change(
-            order=order,
-            from_status=from_status,
+        outcome, order, from_status = apply_status_report(
+            model=Order,
+            pk=order_id,
+            status=status,
+            reported_at=reported_at,
+            reported_at_field="thirtyfiveup_updated_at",
+            moves=REPORTED_MOVES,
+            final_status=OrderStatus.CLOSED,
+            history=OrderStatusChange,
             actor=actor,
-            message=message or ("" if expected else "35up reported a move outside its graph."),
-            unexpected=not expected,
+            message=message,
         )
-        triggers.order_status_reported(order, actor)
-    return ReportOutcome.APPLIED if expected else ReportOutcome.UNEXPECTED
+        if outcome in (ReportOutcome.APPLIED, ReportOutcome.UNEXPECTED):
+            events.publish(OrderStatusReported(order, from_status, actor))
+    return outcome
 
 
 def add_note(*, order_id, author, body) -> OrderNote:
     body = body.strip()
     if not body:
-        raise OrderActionError("A note needs some text.")
+        raise ActionError("A note needs some text.")
     return OrderNote.objects.create(order_id=order_id, author=author, body=body)
 
 
@@ -211,9 +160,9 @@ def add_shipment(
         raise PermissionRefused("You do not have permission to add shipments.")
     tracking_number = (tracking_number or "").strip()
     if not tracking_number:
-        raise OrderActionError("A shipment needs a tracking number.")
+        raise ActionError("A shipment needs a tracking number.")
     if not lines:
-        raise OrderActionError("A shipment needs at least one line.")
+        raise ActionError("A shipment needs at least one line.")
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
         if order.status not in SHIPPABLE_STATUSES:
@@ -227,19 +176,24 @@ def add_shipment(
             line.pk: line
             for line in order.lines.annotate(shipped_quantity=Coalesce(Sum("shipped__quantity"), 0))
         }
+        requested = {}
         errors = []
         for line_id, quantity in lines:
-            line = order_lines.get(line_id)
-            if line is None:
+            if line_id not in order_lines:
                 errors.append(f"Line {line_id} is not a line of order {order.reference}.")
             elif quantity < 1:
-                errors.append(f"{line.sku}: quantity must be at least 1.")
-            elif quantity > (unshipped := line.quantity - line.shipped_quantity):
+                errors.append(f"{order_lines[line_id].sku}: quantity must be at least 1.")
+            else:
+                requested[line_id] = requested.get(line_id, 0) + quantity
+        # Summed per line: listing one line twice must not ship more than is left of it.
+        for line_id, quantity in requested.items():
+            line = order_lines[line_id]
+            if quantity > (unshipped := line.quantity - line.shipped_quantity):
                 errors.append(
                     f"{line.sku}: {quantity} is more than the {unshipped} not yet shipped."
                 )
         if errors:
-            raise OrderActionError(" ".join(errors))
+            raise ActionError(" ".join(errors))
         shipment = Shipment.objects.create(
             order=order,
             tracking_number=tracking_number,
@@ -248,7 +202,7 @@ def add_shipment(
         )
         ShipmentLine.objects.bulk_create(
             ShipmentLine(shipment=shipment, order_line_id=line_id, quantity=quantity)
-            for line_id, quantity in lines
+            for line_id, quantity in requested.items()
         )
-        triggers.shipment_added(order, actor)
+        events.publish(ShipmentAdded(order, shipment, actor))
     return shipment

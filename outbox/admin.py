@@ -1,11 +1,11 @@
 import json
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from core.paginator import CappedCountPaginator
-from outbox import services
+from outbox import registry, services
 from outbox.models import Delivery, DeliveryState
 
 STATE_COLOURS = {
@@ -18,13 +18,42 @@ STATE_COLOURS = {
 }
 
 
+class ProviderFilter(admin.SimpleListFilter):
+    title = "provider"
+    parameter_name = "provider"
+
+    def lookups(self, request, model_admin):
+        return [(provider, registry.provider_label(provider)) for provider in registry.providers()]
+
+    def queryset(self, request, queryset):
+        if self.value() in registry.providers():
+            return queryset.filter(provider=self.value())
+        return queryset
+
+
+class OperationFilter(admin.SimpleListFilter):
+    title = "operation"
+    parameter_name = "operation"
+
+    def lookups(self, request, model_admin):
+        labels = {}
+        for spec in registry.specs():
+            labels.setdefault(spec.operation, spec.label)
+        return sorted(labels.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in {spec.operation for spec in registry.specs()}:
+            return queryset.filter(operation=self.value())
+        return queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
         "id",
-        "provider",
-        "operation",
-        "order_link",
+        "provider_label",
+        "operation_label",
+        "subject_link",
         "state_badge",
         "attempts",
         "next_attempt_at",
@@ -32,16 +61,15 @@ class DeliveryAdmin(admin.ModelAdmin):
         "duration_ms",
         "created_at",
     ]
-    list_filter = ["state", "provider", "operation"]
-    search_fields = ["target__exact", "order__reference__exact"]
-    list_select_related = ["order"]
+    list_filter = ["state", ProviderFilter, OperationFilter]
+    search_fields = ["target__exact"]
     show_full_result_count = False
     paginator = CappedCountPaginator
     actions = ["retry_now", "give_up"]
     readonly_fields = [
-        "provider",
-        "operation",
-        "order_link",
+        "provider_label",
+        "operation_label",
+        "subject_link",
         "target",
         "state_badge",
         "attempts",
@@ -72,12 +100,23 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_retry_permission(self, request):
         return request.user.has_perm("outbox.retry_delivery")
 
-    @admin.display(description="order", ordering="order__reference")
-    def order_link(self, delivery):
-        if delivery.order_id is None:
-            return "-"
-        url = reverse("admin:orders_order_change", args=[delivery.order_id])
-        return format_html('<a href="{}">{}</a>', url, delivery.order.reference)
+    @admin.display(description="provider", ordering="provider")
+    def provider_label(self, delivery):
+        return delivery.provider_label
+
+    @admin.display(description="operation", ordering="operation")
+    def operation_label(self, delivery):
+        return delivery.operation_label
+
+    @admin.display(description="about", ordering="target")
+    def subject_link(self, delivery):
+        """The subject's admin page, named by the delivery's target (no query per row)."""
+        app_label, _, model_name = delivery.subject_type.partition(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[delivery.subject_id])
+        except NoReverseMatch:
+            return delivery.target
+        return format_html('<a href="{}">{}</a>', url, delivery.target)
 
     @admin.display(description="state", ordering="state")
     def state_badge(self, delivery):

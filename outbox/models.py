@@ -1,17 +1,15 @@
 """The outbox: one Delivery row per provider call, written in the same transaction as the change
-that needs it, sent by a worker after commit (DESIGN.md "Reliable delivery")."""
+that needs it, sent by a worker after commit (DESIGN.md "Reliable delivery").
+
+The outbox names no provider and no domain: a delivery's provider and operation are keys of the
+registry (outbox.registry) that the integrations fill, and its subject is any model row, kept as
+its model label ("orders.order") and primary key.
+"""
 
 from django.db import models
 from django.utils import timezone
 
-from integrations.http import Provider
-
-
-class Operation(models.TextChoices):
-    PLACE_ORDER = "place_order", "Place order (POST /orders)"
-    UPDATE_ORDER_STATUS = "update_order_status", "Update order status (PATCH /orders/{id})"
-    PUSH_ORDER = "push_order", "Create or update order"
-    SUBMIT_ORDER = "submit_order", "Submit customer order"
+from outbox import registry
 
 
 class DeliveryState(models.TextChoices):
@@ -23,36 +21,25 @@ class DeliveryState(models.TextChoices):
     AMBIGUOUS = "ambiguous", "Ambiguous (sent, answer lost)"
 
 
-# Operations that must never be repeated blindly: a lost answer makes the delivery ambiguous.
-UNSAFE_TO_REPEAT = {
-    (Provider.THIRTYFIVEUP, Operation.PLACE_ORDER),
-    (Provider.REEVOO, Operation.SUBMIT_ORDER),
-}
-
-
-def blocking_states(provider):
-    """States of an earlier delivery that hold back a later one for the same order and provider.
-
-    35up calls build on each other (a PATCH needs the order the POST created, two PATCHes must land
-    in order), so a later call waits until each earlier one succeeded, was refused or was given up.
-    Sendcloud, Shipup and Reevoo take whole-order upserts built at send time: only one is in flight
-    at a time, so an older state never overwrites a newer one.
-    """
-    if provider == Provider.THIRTYFIVEUP:
-        return [
-            DeliveryState.QUEUED,
-            DeliveryState.SENDING,
-            DeliveryState.AMBIGUOUS,
-            DeliveryState.DEAD,
-        ]
-    return [DeliveryState.QUEUED, DeliveryState.SENDING]
+# An earlier delivery of the same sequence in one of these states holds a later one back.
+IN_FLIGHT_STATES = [DeliveryState.QUEUED, DeliveryState.SENDING]
+# ... and, for a strict sequence (each call builds on the one before), also these: a later call
+# waits until each earlier one succeeded, was refused or was given up by a person.
+UNSETTLED_STATES = [*IN_FLIGHT_STATES, DeliveryState.AMBIGUOUS, DeliveryState.DEAD]
 
 
 class Delivery(models.Model):
-    provider = models.CharField(max_length=16, choices=Provider.choices)
-    operation = models.CharField(max_length=32, choices=Operation.choices)
-    order = models.ForeignKey(
-        "orders.Order", on_delete=models.CASCADE, related_name="deliveries", null=True
+    provider = models.CharField(max_length=16)
+    operation = models.CharField(max_length=32)
+    subject_type = models.CharField(
+        max_length=64, help_text="Model label of what the call is about, e.g. orders.order."
+    )
+    subject_id = models.BigIntegerField()
+    sequence_key = models.CharField(
+        max_length=120, help_text="Deliveries with the same key go out in the order written."
+    )
+    sequence_strict = models.BooleanField(
+        default=False, help_text="Waits for earlier ones to be settled, not only sent."
     )
     target = models.CharField(max_length=100, help_text="What the call is about (reference, id).")
     payload = models.JSONField(default=dict, blank=True, help_text="Arguments of the operation.")
@@ -82,7 +69,11 @@ class Delivery(models.Model):
         verbose_name_plural = "deliveries"
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="delivery_due_idx"),
-            models.Index(fields=["order", "provider", "id"], name="delivery_order_idx"),
+            models.Index(
+                fields=["subject_type", "subject_id", "provider", "id"],
+                name="delivery_subject_idx",
+            ),
+            models.Index(fields=["sequence_key", "id"], name="delivery_sequence_idx"),
             models.Index(fields=["provider", "state"], name="delivery_provider_state_idx"),
         ]
         permissions = [
@@ -94,5 +85,13 @@ class Delivery(models.Model):
         return f"#{self.pk} {self.provider} {self.operation} {self.target}"
 
     @property
+    def provider_label(self):
+        return registry.provider_label(self.provider)
+
+    @property
+    def operation_label(self):
+        return registry.operation_label(self.provider, self.operation)
+
+    @property
     def unsafe_to_repeat(self):
-        return (self.provider, self.operation) in UNSAFE_TO_REPEAT
+        return registry.spec_for(self.provider, self.operation).unsafe_to_repeat

@@ -1,8 +1,12 @@
-"""Writing, claiming, sending and recording deliveries.
+"""The delivery engine: writing, claiming, sending and recording deliveries.
 
 A worker claims rows in a short transaction (marks them `sending` with a lease), commits, and only
-then calls the provider: no lock or transaction is held across network I/O. The result is written
+then calls the handler: no lock or transaction is held across network I/O. The result is written
 back with a guarded update, so a worker whose lease ran out cannot overwrite a newer attempt.
+Deliveries of one provider and operation are handed to their handler in batches of the spec's
+`batch_size`, on every path (the embedded loop and the Celery drains alike). Whatever a handler,
+a batch member or the recording of a result raises stays on that delivery's row: the loop, the
+worker and the other members go on.
 """
 
 import logging
@@ -10,22 +14,23 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
+import redis
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
-from integrations.errors import ProviderError, RetryableProviderError
-from outbox.models import (
-    Delivery,
-    DeliveryState,
-    Operation,
-    Provider,
-    blocking_states,
-)
+from outbox import registry
+from outbox.errors import DeliveryError
+from outbox.models import IN_FLIGHT_STATES, Delivery, DeliveryState
+from outbox.registry import NeedsPerson, Settlement, UnknownOperation
 
 logger = logging.getLogger(__name__)
+
+DRAIN_MARK_PREFIX = "orderhub:outbox:drain:"
 
 
 @dataclass
@@ -38,22 +43,53 @@ class Outcome:
     note: str = ""
 
 
-def enqueue(*, provider, operation, target, order=None, payload=None, created_by=""):
-    """Write a delivery; call it inside the transaction of the change that needs it."""
+def subject_label(subject):
+    return subject._meta.label_lower
+
+
+def enqueue(*, provider, operation, subject, payload=None, target="", created_by=""):
+    """Write a delivery about `subject`; call it inside the transaction of the change.
+
+    For an operation that coalesces, a delivery of the subject still queued (not yet claimed)
+    takes this change too and is returned instead of a new row.
+    """
+    spec = registry.spec_for(provider, operation)
+    subject_type = subject_label(subject)
+    if spec.coalesce and (queued := _queued_to_coalesce(provider, operation, subject)):
+        return queued
     delivery = Delivery.objects.create(
         provider=provider,
         operation=operation,
-        order=order,
-        target=target,
+        subject_type=subject_type,
+        subject_id=subject.pk,
+        sequence_key=registry.sequence_key(provider, subject_type, subject.pk),
+        sequence_strict=spec.strict_sequence,
+        target=target or str(subject),
         payload=payload or {},
         created_by=created_by,
     )
     if settings.CELERY_BROKER_URL:
-        from outbox.tasks import send_delivery
-
-        # The fast path only: if this enqueue is lost, the periodic sweep sends the row anyway.
-        transaction.on_commit(lambda: send_delivery.delay(delivery.pk))
+        # The fast path only: if this is lost, the periodic sweep schedules the drain anyway.
+        transaction.on_commit(lambda: schedule_drain(provider, countdown=spec.linger_seconds))
     return delivery
+
+
+def _queued_to_coalesce(provider, operation, subject):
+    """A not-yet-claimed delivery of this subject: it builds its payload when sent, so it carries
+    this change too. Locked (skipping rows a worker is claiming) so that no worker can send it
+    with the subject as it was before this transaction commits."""
+    queued = Delivery.objects.filter(
+        subject_type=subject_label(subject),
+        subject_id=subject.pk,
+        provider=provider,
+        operation=operation,
+        state=DeliveryState.QUEUED,
+    )
+    return _lock(queued).first()
+
+
+def for_subject(subject):
+    return Delivery.objects.filter(subject_type=subject_label(subject), subject_id=subject.pk)
 
 
 def retry_delay(attempts_done, retry_after=None):
@@ -70,15 +106,14 @@ def retry_delay(attempts_done, retry_after=None):
 
 
 def _due_queryset(now):
-    earlier_blocking = Delivery.objects.filter(
-        order=OuterRef("order"), provider=OuterRef("provider"), id__lt=OuterRef("id")
-    ).filter(
-        Q(provider=Provider.THIRTYFIVEUP, state__in=blocking_states(Provider.THIRTYFIVEUP))
-        | Q(state__in=blocking_states(Provider.SENDCLOUD))
-    )
+    earlier = Delivery.objects.filter(sequence_key=OuterRef("sequence_key"), id__lt=OuterRef("id"))
     return (
         Delivery.objects.filter(state=DeliveryState.QUEUED, next_attempt_at__lte=now)
-        .exclude(Q(order__isnull=False) & Exists(earlier_blocking))
+        .exclude(Exists(earlier.filter(state__in=IN_FLIGHT_STATES)))
+        .exclude(
+            Q(sequence_strict=True)
+            & Exists(earlier.filter(state__in=[DeliveryState.AMBIGUOUS, DeliveryState.DEAD]))
+        )
         .order_by("next_attempt_at", "id")
     )
 
@@ -93,14 +128,20 @@ def due_ids(*, limit=1000):
     return list(_due_queryset(timezone.now()).values_list("pk", flat=True)[:limit])
 
 
+def _unsafe_to_repeat(delivery):
+    try:
+        return delivery.unsafe_to_repeat
+    except UnknownOperation:
+        return True  # unknown: never assume a repeat is harmless
+
+
 def expire_leases(now=None):
     """Rows whose worker died: due again, or ambiguous when a call unsafe to repeat went out."""
     now = now or timezone.now()
     expired = Delivery.objects.filter(state=DeliveryState.SENDING, lease_expires_at__lt=now)
     count = 0
     for delivery in expired:
-        call_went_out = delivery.call_started_at is not None
-        ambiguous = delivery.unsafe_to_repeat and call_went_out
+        ambiguous = _unsafe_to_repeat(delivery) and delivery.call_started_at is not None
         count += Delivery.objects.filter(
             pk=delivery.pk, state=DeliveryState.SENDING, attempts=delivery.attempts
         ).update(
@@ -157,13 +198,13 @@ def record_success(delivery, outcome: Outcome, duration_ms):
         last_status_code=outcome.status_code,
         request=outcome.request,
         response_body=outcome.response_body[:10_000],
-        error=outcome.note,
+        error=outcome.note[:5_000],
         duration_ms=duration_ms,
         finished_at=timezone.now(),
     )
 
 
-def record_failure(delivery, error: ProviderError, duration_ms):
+def record_failure(delivery, error: DeliveryError, duration_ms):
     now = timezone.now()
     common = {
         "last_status_code": error.status,
@@ -172,7 +213,18 @@ def record_failure(delivery, error: ProviderError, duration_ms):
         "error": error.text[:5_000],
         "duration_ms": duration_ms,
     }
-    if error.outcome_unknown and delivery.unsafe_to_repeat:
+    if error.throttled:
+        # Our own limiter held the call back before it went out: wait for the free slot; this
+        # was not an attempt.
+        wait = float(error.retry_after or 1.0)
+        _finish(
+            delivery,
+            state=DeliveryState.QUEUED,
+            attempts=delivery.attempts - 1,
+            next_attempt_at=now + timedelta(seconds=wait),
+            **common,
+        )
+    elif error.outcome_unknown and _unsafe_to_repeat(delivery):
         _finish(delivery, state=DeliveryState.AMBIGUOUS, **common)
     elif not error.retryable:
         _finish(delivery, state=DeliveryState.FAILED, finished_at=now, **common)
@@ -187,6 +239,25 @@ def record_failure(delivery, error: ProviderError, duration_ms):
                 next_attempt_at=now + timedelta(seconds=delay),
                 **common,
             )
+
+
+def _record(delivery, result, duration_ms):
+    if isinstance(result, Outcome):
+        record_success(delivery, result, duration_ms)
+    elif isinstance(result, NeedsPerson):
+        _finish(delivery, state=DeliveryState.AMBIGUOUS, error=str(result)[:5_000])
+    elif isinstance(result, DeliveryError):
+        record_failure(delivery, result, duration_ms)
+    else:
+        # A bug of ours, or an answer we cannot handle: retrying the same thing would fail the
+        # same way, so the row fails with the error for a person to read (and retry if fixed).
+        _finish(
+            delivery,
+            state=DeliveryState.FAILED,
+            finished_at=timezone.now(),
+            error=f"Internal error: {type(result).__name__}: {result}"[:5_000],
+            duration_ms=duration_ms,
+        )
 
 
 def _start_calls(deliveries):
@@ -204,85 +275,199 @@ def _start_calls(deliveries):
     ]
 
 
-def _perform_one(delivery):
-    from outbox.handlers import perform
-
-    if not _start_calls([delivery]):
-        return
-    started = time.monotonic()
-    try:
-        outcome = perform(delivery)
-    except ProviderError as error:
-        record_failure(delivery, error, int((time.monotonic() - started) * 1000))
-    except Exception as error:
-        # A bug of ours must not lose the delivery: it is retried and shows its error.
-        logger.exception("Delivery %s crashed", delivery.pk)
-        record_failure(
-            delivery,
-            RetryableProviderError(
-                delivery.provider, f"Internal error: {type(error).__name__}: {error}"
-            ),
-            int((time.monotonic() - started) * 1000),
-        )
-    else:
-        record_success(delivery, outcome, int((time.monotonic() - started) * 1000))
-
-
-def _perform_sendcloud_batch(deliveries):
-    from outbox.handlers import perform_sendcloud_batch
-
+def _send_batch(spec, deliveries):
+    """Hand up to `batch_size` deliveries to their handler and record each member's result."""
     deliveries = _start_calls(deliveries)
     if not deliveries:
         return
     started = time.monotonic()
-    results = perform_sendcloud_batch(deliveries)
+    try:
+        results = spec.handler(deliveries)
+    except Exception as error:
+        logger.exception("Handler of %s %s crashed", spec.provider, spec.operation)
+        results = dict.fromkeys((delivery.pk for delivery in deliveries), error)
     duration_ms = int((time.monotonic() - started) * 1000)
     for delivery in deliveries:
-        result = results[delivery.pk]
-        if isinstance(result, ProviderError):
-            record_failure(delivery, result, duration_ms)
-        else:
-            record_success(delivery, result, duration_ms)
+        result = results.get(delivery.pk) or RuntimeError("The handler reported no result.")
+        try:
+            _record(delivery, result, duration_ms)
+        except Exception as error:
+            logger.exception("Recording delivery %s failed", delivery.pk)
+            _record_last_resort(delivery, error)
 
 
-def send_due(*, limit=None, provider=None):
-    """Send what is due now; returns the number of deliveries attempted."""
-    limit = limit or settings.OUTBOX_BATCH_SIZE
+def _record_last_resort(delivery, error):
+    """Recording the result failed (the database refused it): fail the row with the reason; if
+    even that fails, the lease runs out and the row comes back by the usual rule."""
+    try:
+        _finish(
+            delivery,
+            state=DeliveryState.FAILED,
+            finished_at=timezone.now(),
+            error=f"Recording the result failed: {type(error).__name__}: {error}"[:5_000],
+        )
+    except Exception:
+        logger.exception("Delivery %s left to its lease", delivery.pk)
+
+
+def _unknown_operation(delivery, error):
+    try:
+        _record(delivery, error, 0)
+    except Exception as recording_error:
+        _record_last_resort(delivery, recording_error)
+
+
+def send_due(*, provider=None, limit=None):
+    """Claim what is due now (one provider, or all) and send it in batches; returns the number of
+    deliveries attempted."""
     expire_leases()
-    claimed = claim(limit=limit, provider=provider)
-    sendcloud = [
-        d
-        for d in claimed
-        if d.provider == Provider.SENDCLOUD and d.operation == Operation.PUSH_ORDER
-    ]
-    for start in range(0, len(sendcloud), settings.SENDCLOUD_BATCH_SIZE):
-        _perform_sendcloud_batch(sendcloud[start : start + settings.SENDCLOUD_BATCH_SIZE])
+    claimed = claim(limit=limit or settings.OUTBOX_BATCH_SIZE, provider=provider)
+    groups = {}
     for delivery in claimed:
-        if delivery not in sendcloud:
-            _perform_one(delivery)
+        groups.setdefault((delivery.provider, delivery.operation), []).append(delivery)
+    for (group_provider, operation), members in groups.items():
+        try:
+            spec = registry.spec_for(group_provider, operation)
+        except UnknownOperation as error:
+            for delivery in members:
+                _unknown_operation(delivery, error)
+            continue
+        for start in range(0, len(members), spec.batch_size):
+            _send_batch(spec, members[start : start + spec.batch_size])
     return len(claimed)
 
 
 def send_delivery(delivery_id):
-    """Send one delivery now if it is due and not held back by an earlier one."""
+    """Send one delivery now if it is due and not held back by an earlier one (staff, tests)."""
     claimed = claim(limit=1, ids=[delivery_id])
     for delivery in claimed:
-        if delivery.provider == Provider.SENDCLOUD and delivery.operation == Operation.PUSH_ORDER:
-            _perform_sendcloud_batch(claimed)
+        try:
+            spec = registry.spec_for(delivery.provider, delivery.operation)
+        except UnknownOperation as error:
+            _unknown_operation(delivery, error)
         else:
-            _perform_one(delivery)
+            _send_batch(spec, [delivery])
     return len(claimed)
 
 
 def drain(*, max_rounds=1000, provider=None):
-    """Send until nothing is due (tests, the demo loop). Returns deliveries attempted."""
+    """Send until nothing is due (the embedded loop, the demo, tests), one provider at a time so
+    that each round fills whole batches. Returns deliveries attempted."""
+    providers = [provider] if provider else registry.providers()
     total = 0
     for _ in range(max_rounds):
-        sent = send_due(provider=provider)
+        sent = sum(send_due(provider=each) for each in providers)
         if not sent:
             break
         total += sent
     return total
+
+
+def seconds_until_due(provider):
+    """Seconds until the provider's next queued delivery is due (0 if one is due now), or None."""
+    next_at = Delivery.objects.filter(provider=provider, state=DeliveryState.QUEUED).aggregate(
+        next_at=Min("next_attempt_at")
+    )["next_at"]
+    if next_at is None:
+        return None
+    return max(0.0, (next_at - timezone.now()).total_seconds())
+
+
+def providers_with_due():
+    due = _due_queryset(timezone.now())
+    return [provider for provider in registry.providers() if due.filter(provider=provider).exists()]
+
+
+@cache
+def _redis(url):
+    return redis.Redis.from_url(url)
+
+
+def schedule_drain(provider, *, countdown=0.0):
+    """Ask a Celery worker to drain one provider, at most once at a time: while a drain is
+    scheduled and not yet started, asking again does nothing (a Redis mark, when REDIS_URL is
+    set). Returns True when a task was sent."""
+    if not settings.CELERY_BROKER_URL:
+        return False
+    countdown = max(0.0, float(countdown))
+    if settings.REDIS_URL:
+        mark_seconds = int(countdown) + settings.OUTBOX_DRAIN_MARK_SECONDS
+        if not _redis(settings.REDIS_URL).set(
+            DRAIN_MARK_PREFIX + provider, "1", nx=True, ex=mark_seconds
+        ):
+            return False
+    current_app.send_task("outbox.drain_provider", args=[provider], countdown=countdown)
+    return True
+
+
+def drain_provider(provider, *, seconds=None):
+    """A worker's drain of one provider: send its due deliveries in full batches for up to
+    `seconds`, then schedule the next drain for when the next delivery falls due (a row held back
+    by the rate limiter waits there, not in the worker)."""
+    if settings.REDIS_URL:
+        _redis(settings.REDIS_URL).delete(DRAIN_MARK_PREFIX + provider)
+    deadline = time.monotonic() + (seconds or settings.OUTBOX_DRAIN_SECONDS)
+    total = 0
+    while time.monotonic() < deadline:
+        sent = send_due(provider=provider)
+        if not sent:
+            break
+        total += sent
+    wait = seconds_until_due(provider)
+    if wait is not None and wait <= settings.OUTBOX_RESCHEDULE_SECONDS:
+        schedule_drain(provider, countdown=wait)
+    return total
+
+
+@dataclass
+class SettleReport:
+    found: int = 0
+    resent: int = 0
+    needs_person: int = 0
+    errors: list = field(default_factory=list)
+
+
+def settle_ambiguous(*, provider, limit=None):
+    """Look at the provider for each ambiguous delivery whose operation knows how: found ->
+    succeeded; absent -> queued to send again; undecidable -> stays ambiguous, with the reason
+    for a person. An error on one row is reported and the others go on."""
+    report = SettleReport()
+    ambiguous = Delivery.objects.filter(provider=provider, state=DeliveryState.AMBIGUOUS).order_by(
+        "id"
+    )
+    for delivery in ambiguous[: limit or settings.SYNC_BATCH_LIMIT]:
+        try:
+            spec = registry.spec_for(delivery.provider, delivery.operation)
+            if spec.settle is None:
+                continue
+            settlement = spec.settle(delivery)
+        except NeedsPerson as reason:
+            report.needs_person += 1
+            Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.AMBIGUOUS).update(
+                error=str(reason)[:5_000], updated_at=timezone.now()
+            )
+            continue
+        except Exception as error:
+            report.errors.append(f"{delivery.target}: {getattr(error, 'text', error)}")
+            continue
+        now = timezone.now()
+        if settlement == Settlement.FOUND:
+            report.found += 1
+            Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.AMBIGUOUS).update(
+                state=DeliveryState.SUCCEEDED,
+                error="Settled by sync: the provider has it (found by reference).",
+                finished_at=now,
+                updated_at=now,
+            )
+        else:
+            report.resent += 1
+            Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.AMBIGUOUS).update(
+                state=DeliveryState.QUEUED,
+                next_attempt_at=now,
+                error="Settled by sync: the provider does not have it; sending again.",
+                updated_at=now,
+            )
+    return report
 
 
 def retry_now(*, delivery_id, actor_label):
@@ -310,33 +495,3 @@ def give_up(*, delivery_id, actor_label):
         error=f"Given up by {actor_label}.",
         updated_at=timezone.now(),
     )
-
-
-PUSH_PERMISSION = "outbox.push_order"
-
-
-@transaction.atomic
-def push_order_to_provider(*, order_id, provider, actor):
-    """Staff: send one order to one provider now (order page button, bulk action).
-
-    Returns the queued delivery; raises orders.services' PermissionRefused or OrderActionError
-    with a message for the user.
-    """
-    # Imported here: orders.services imports the triggers, which import this module.
-    from orders.models import Order
-    from orders.services import OrderActionError, PermissionRefused
-    from outbox import triggers
-    from outbox.selectors import pending_delivery_count, push_refusal
-
-    if not actor.has_perm(PUSH_PERMISSION):
-        raise PermissionRefused("You do not have permission to send orders to providers.")
-    if provider not in Provider.values:
-        raise OrderActionError(f"'{provider}' is not a provider ({', '.join(Provider.values)}).")
-    # The row lock makes a double click queue one delivery, not two.
-    order = Order.objects.select_for_update().filter(pk=order_id).first()
-    if order is None:
-        raise OrderActionError(f"Order {order_id} does not exist.")
-    pending = pending_delivery_count(order_id=order.pk, provider=provider)
-    if refusal := push_refusal(order, provider, pending=pending):
-        raise OrderActionError(refusal)
-    return triggers.push_requested(order, provider, actor)

@@ -5,21 +5,15 @@ from celery import shared_task
 from outbox import services
 
 
-@shared_task(name="outbox.send_delivery", ignore_result=True)
-def send_delivery(delivery_id):
-    services.send_delivery(delivery_id)
+@shared_task(name="outbox.drain_provider", ignore_result=True)
+def drain_provider(provider):
+    services.drain_provider(provider)
 
 
 @shared_task(name="outbox.sweep", ignore_result=True)
 def sweep():
-    """Enqueue one send per due delivery; rows already claimed elsewhere are skipped."""
+    """Schedule one drain per provider with something due; a drain already scheduled is not
+    scheduled again, and deliveries are never queued one task each."""
     services.expire_leases()
-    for delivery_id in services.due_ids():
-        send_delivery.delay(delivery_id)
-
-
-@shared_task(name="outbox.sync", ignore_result=True)
-def sync():
-    from outbox.sync import sync_from_35up
-
-    sync_from_35up()
+    for provider in services.providers_with_due():
+        services.schedule_drain(provider)

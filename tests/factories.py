@@ -6,7 +6,10 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from integrations.operations import PUSH_ORDER
 from orders.models import Order, OrderLine, Shipment, ShipmentLine
+from outbox import registry
+from outbox.models import Delivery
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -86,6 +89,30 @@ class ShipmentLineFactory(factory.django.DjangoModelFactory):
     shipment = factory.SubFactory(ShipmentFactory)
     order_line = factory.SubFactory(OrderLineFactory)
     quantity = 1
+
+
+class DeliveryFactory(factory.django.DjangoModelFactory):
+    """A delivery about `subject` (an Order); a Sendcloud upsert unless told otherwise."""
+
+    class Meta:
+        model = Delivery
+
+    class Params:
+        subject = factory.SubFactory(OrderFactory)
+
+    provider = "sendcloud"
+    operation = PUSH_ORDER
+    subject_type = factory.LazyAttribute(lambda delivery: delivery.subject._meta.label_lower)
+    subject_id = factory.SelfAttribute("subject.pk")
+    sequence_key = factory.LazyAttribute(
+        lambda delivery: registry.sequence_key(
+            delivery.provider, delivery.subject_type, delivery.subject_id
+        )
+    )
+    # 35up calls build on each other (a PATCH needs the order its POST created).
+    sequence_strict = factory.LazyAttribute(lambda delivery: delivery.provider == "35up")
+    target = factory.SelfAttribute("subject.reference")
+    created_by = "support"
 
 
 def order_in_status(status, **kwargs):

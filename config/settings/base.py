@@ -136,8 +136,9 @@ PROVIDER_RATE_LIMITS = {
     "sendcloud:read": env.list("SENDCLOUD_READ_RATE_LIMITS", default=["1000/60"]),
     "shipup:write": env.list("SHIPUP_RATE_LIMITS", default=["60/30"]),
 }
-# A call waits at most this long for a free slot, then fails as retryable.
-PROVIDER_RATE_LIMIT_MAX_WAIT = env.float("PROVIDER_RATE_LIMIT_MAX_WAIT", default=20.0)
+# A call waits at most this long for a free slot of the hub's own limiter. 0 (the default): a
+# delivery without a free slot is rescheduled for it and the attempt does not count.
+PROVIDER_RATE_LIMIT_MAX_WAIT = env.float("PROVIDER_RATE_LIMIT_MAX_WAIT", default=0.0)
 
 # Shared state across processes: the provider rate limiter uses Redis when set, else the database.
 REDIS_URL = env("REDIS_URL", default="")
@@ -153,9 +154,17 @@ OUTBOX_RETRY_SCHEDULE = env.list(
 OUTBOX_RETRY_JITTER = env.float("OUTBOX_RETRY_JITTER", default=0.2)
 # A worker that has not recorded its call by then is taken for dead (keep above the read timeout).
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+# Deliveries one provider's drain claims per round (Sendcloud's batches take up to 100).
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=10.0)
-SENDCLOUD_BATCH_SIZE = env.int("SENDCLOUD_BATCH_SIZE", default=100)
+# With Celery: how long one drain task sends before handing over to a fresh task, how long a
+# scheduled drain's mark keeps others from scheduling another, and how far ahead a drain schedules
+# the next one for a delivery waiting on its time (beyond it, the sweep does).
+OUTBOX_DRAIN_SECONDS = env.float("OUTBOX_DRAIN_SECONDS", default=30.0)
+OUTBOX_DRAIN_MARK_SECONDS = env.int("OUTBOX_DRAIN_MARK_SECONDS", default=60)
+OUTBOX_RESCHEDULE_SECONDS = env.float("OUTBOX_RESCHEDULE_SECONDS", default=300.0)
+# With Celery: a drain for Sendcloud waits this long after the first change so that a batch fills.
+SENDCLOUD_BATCH_LINGER_SECONDS = env.float("SENDCLOUD_BATCH_LINGER_SECONDS", default=1.0)
 # Automatic triggers of DESIGN.md's provider table; each can be turned off.
 TRIGGER_35UP_PLACE_ON_INGEST = env.bool("TRIGGER_35UP_PLACE_ON_INGEST", default=True)
 TRIGGER_SENDCLOUD = env.bool("TRIGGER_SENDCLOUD", default=True)
@@ -171,3 +180,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 # Orders read from 35up per sync run, least recently synced first.
 SYNC_BATCH_LIMIT = env.int("SYNC_BATCH_LIMIT", default=500)
+# Pages of 100 read from 35up's GET /orders when looking for an ambiguous placement; past them a
+# person decides (35up promises no filter on that list, so the hub may have to read all of it).
+THIRTYFIVEUP_LOOKUP_MAX_PAGES = env.int("THIRTYFIVEUP_LOOKUP_MAX_PAGES", default=200)

@@ -2,7 +2,8 @@
 
 from urllib.parse import quote
 
-from integrations.http import Provider, ProviderClient
+from integrations.http import ProviderClient
+from integrations.providers import Provider
 from integrations.reevoo.mapping import parse_submission
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC
 
 from integrations.errors import ProviderBadAnswer, ProviderValidationError
-from integrations.http import Provider
+from integrations.providers import Provider
 
 TRKREF_PATTERN = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)*$")
 

@@ -3,7 +3,8 @@
 from urllib.parse import quote, urljoin
 
 from integrations.errors import ProviderValidationError
-from integrations.http import Provider, ProviderClient
+from integrations.http import ProviderClient
+from integrations.providers import Provider
 from integrations.sendcloud.mapping import BATCH_LIMIT, parse_ref, parse_refs
 
 

@@ -11,7 +11,7 @@ from datetime import UTC
 from decimal import Decimal
 
 from integrations.errors import ProviderBadAnswer, ProviderValidationError
-from integrations.http import Provider
+from integrations.providers import Provider
 
 ACCEPTED_CURRENCIES = frozenset({"EUR", "GBP", "USD"})
 # Once the shop approves an order it has been paid for (35up's delayed-dispatch flow: approve

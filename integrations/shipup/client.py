@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from integrations.http import Provider, ProviderClient
+from integrations.http import ProviderClient
+from integrations.providers import Provider
 
 
 @dataclass(frozen=True)

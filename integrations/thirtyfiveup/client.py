@@ -2,8 +2,14 @@
 
 from urllib.parse import quote
 
-from integrations.http import Provider, ProviderClient
+from integrations.errors import PermanentProviderError
+from integrations.http import ProviderClient
+from integrations.providers import Provider
 from integrations.thirtyfiveup.mapping import parse_record, parse_records
+
+
+class ListTooLong(PermanentProviderError):
+    """A list that did not end within the pages we are willing to read."""
 
 
 def _path(collection, remote_id):
@@ -25,9 +31,27 @@ class ThirtyFiveUpClient(ProviderClient):
     def get_order(self, order_id):
         return parse_record(self.request("GET", _path("orders", order_id)))
 
-    def list_orders(self, **filters):
-        """GET /orders, e.g. list_orders(reference="Order74927943") to find an ambiguous POST."""
-        return parse_records(self.request("GET", "/orders", params=filters or None))
+    def list_orders(self, *, page_size=100, max_pages=100, **filters):
+        """Every record GET /orders lists, page by page (limit/offset), filters passed along.
+
+        35up's documents promise neither the filters nor the paging: callers check what comes
+        back (the reference of each record), and the walk stops at a short or empty page, or at a
+        page that brings no record not seen before (a list that ignores the offset).
+        Raises ListTooLong when `max_pages` pages did not reach the end.
+        """
+        records, seen = [], set()
+        for page in range(max_pages):
+            params = {**filters, "limit": page_size, "offset": page * page_size}
+            batch = parse_records(self.request("GET", "/orders", params=params))
+            fresh = [record for record in batch if record.id not in seen]
+            records.extend(fresh)
+            seen.update(record.id for record in fresh)
+            if len(batch) < page_size or not fresh:
+                return records
+        raise ListTooLong(
+            Provider.THIRTYFIVEUP,
+            f"GET /orders listed more than {max_pages} pages of {page_size}; stopped there.",
+        )
 
     def request_return(self, payload):
         """POST /returns; never repeat blindly."""

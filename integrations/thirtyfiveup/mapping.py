@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from integrations.errors import ProviderBadAnswer, ProviderValidationError
-from integrations.http import Provider
+from integrations.providers import Provider
 
 # "The following statuses are possible: pending, approved, cancelled." (PATCH /orders/{id})
 SETTABLE_ORDER_STATUSES = ("pending", "approved", "cancelled")
@@ -118,6 +118,8 @@ class ThirtyFiveUpRecord:
     updated_at: datetime | None
     # SKU -> 35up item id (the vendor order), when the answer lists its items.
     item_ids: dict = field(default_factory=dict)
+    # The shop's reference, when the answer carries it (the ambiguous-placement lookup needs it).
+    reference: str = ""
 
 
 def from_epoch_seconds(value):
@@ -146,6 +148,7 @@ def parse_record(answer):
         created_at=from_epoch_seconds(answer["createdAt"]) if answer.get("createdAt") else None,
         updated_at=from_epoch_seconds(answer["updatedAt"]) if answer.get("updatedAt") else None,
         item_ids=item_ids,
+        reference=str(answer.get("reference") or ""),
     )
 
 

@@ -20,7 +20,8 @@ from integrations.errors import (
     ProviderUnreachable,
     RetryableProviderError,
 )
-from integrations.http import Provider, redact_headers
+from integrations.http import redact_headers
+from integrations.providers import Provider
 from integrations.reevoo.client import ReevooClient
 from integrations.sendcloud.client import SendcloudClient
 from integrations.shipup.client import ShipupClient
@@ -73,7 +74,11 @@ def test_35up_status_update_and_reads_use_the_real_paths():
     responses.get(
         f"{THIRTYFIVEUP}/orders",
         json=[answer],
-        match=[matchers.query_param_matcher({"reference": "Order74927943"})],
+        match=[
+            matchers.query_param_matcher(
+                {"reference": "Order74927943", "limit": "100", "offset": "0"}
+            )
+        ],
     )
     client = ThirtyFiveUpClient.from_settings()
 

@@ -18,8 +18,8 @@ from integrations.errors import (
     ProviderRateLimited,
     RetryableProviderError,
 )
-from integrations.http import Provider
 from integrations.models import ProviderLink
+from integrations.providers import Provider
 from integrations.reevoo.client import ReevooClient
 from integrations.reevoo.mapping import customer_order_payload
 from integrations.sendcloud import mapping as sendcloud_mapping

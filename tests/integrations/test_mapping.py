@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.actors import Actor
 from integrations.errors import ProviderBadAnswer, ProviderValidationError
 from integrations.http import encode_json, to_wire
 from integrations.reevoo.mapping import (
@@ -29,7 +30,6 @@ from integrations.thirtyfiveup.mapping import (
     return_request_payload,
     return_status_payload,
 )
-from orders.actors import Actor
 from orders.services import apply_reported_status, request_transition
 from tests.factories import (
     OrderFactory,

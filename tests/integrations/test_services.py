@@ -7,9 +7,8 @@ import pytest
 import responses
 
 from integrations.errors import PermanentProviderError, ProviderDisabled, ProviderValidationError
-from integrations.http import Provider
 from integrations.models import ProviderLink
-from integrations.providers import disabled_providers, enabled_providers
+from integrations.providers import Provider, disabled_providers, enabled_providers
 from integrations.services import (
     place_order_at_35up,
     push_order_to_shipup,

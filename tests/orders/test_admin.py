@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import ChangeSource, Order, OrderNote, OrderStatus
+from core.actors import ChangeSource
+from orders.models import Order, OrderNote, OrderStatus
 from orders.services import apply_reported_status
 from tests.factories import OrderFactory, OrderLineFactory, UserFactory, order_in_status
 

@@ -4,7 +4,6 @@ bulk push."""
 import re
 from datetime import UTC, datetime, timedelta
 
-import factory
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
@@ -13,13 +12,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from core.actors import Actor
+from core.errors import ActionError, PermissionRefused
+from integrations import operations
 from integrations.models import ProviderLink
-from orders.actors import Actor
+from integrations.services import push_order_to_provider
 from orders.models import Order
-from orders.services import OrderActionError, PermissionRefused, apply_reported_status
-from outbox.models import Delivery, DeliveryState, Operation
-from outbox.services import push_order_to_provider
-from tests.factories import OrderFactory, UserFactory, order_in_status
+from orders.services import apply_reported_status
+from outbox.models import Delivery, DeliveryState
+from outbox.services import for_subject
+from tests.factories import DeliveryFactory, OrderFactory, UserFactory, order_in_status
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +38,6 @@ CREDENTIALS = {
     "reevoo": {"REEVOO_API_KEY": "key", "REEVOO_API_SECRET": "secret", "REEVOO_TRKREF": "SHOP"},
 }
 NOON = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-class DeliveryFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Delivery
-
-    provider = "sendcloud"
-    operation = Operation.PUSH_ORDER
-    order = factory.SubFactory(OrderFactory)
-    target = factory.SelfAttribute("order.reference")
-    created_by = "support"
 
 
 @pytest.fixture(autouse=True)
@@ -155,15 +146,15 @@ def test_panel_shows_remote_ids_last_success_pending_and_last_error(support_clie
     Order.objects.filter(pk=order.pk).update(thirtyfiveup_id="35UP-4711")
     ProviderLink.objects.create(order=order, provider="sendcloud", remote_id="SC-99")
     for hours, state in [(1, "succeeded"), (3, "succeeded"), (4, "queued"), (5, "sending")]:
-        DeliveryFactory(order=order, state=state, finished_at=NOON + timedelta(hours=hours))
-    DeliveryFactory(order=order, state="failed", error="422: address missing")
+        DeliveryFactory(subject=order, state=state, finished_at=NOON + timedelta(hours=hours))
+    DeliveryFactory(subject=order, state="failed", error="422: address missing")
     DeliveryFactory(
-        order=order,
+        subject=order,
         state="dead",
         error="503 Service Unavailable\n<html>maintenance page</html>",
     )
-    DeliveryFactory(order=order, provider="shipup", state="succeeded", finished_at=NOON)
-    DeliveryFactory(order=OrderFactory(), state="queued")  # another order's
+    DeliveryFactory(subject=order, provider="shipup", state="succeeded", finished_at=NOON)
+    DeliveryFactory(subject=OrderFactory(), state="queued")  # another order's
 
     page = page_of(support_client, order)
 
@@ -186,9 +177,9 @@ def test_panel_shows_remote_ids_last_success_pending_and_last_error(support_clie
 
 def test_panel_links_to_the_providers_deliveries_of_this_order(support_client):
     order = order_in_status("approved")
-    wanted = DeliveryFactory(order=order, provider="shipup")
-    DeliveryFactory(order=order, provider="sendcloud")
-    DeliveryFactory(order=OrderFactory(), provider="shipup")
+    wanted = DeliveryFactory(subject=order, provider="shipup")
+    DeliveryFactory(subject=order, provider="sendcloud")
+    DeliveryFactory(subject=OrderFactory(), provider="shipup")
 
     page = page_of(support_client, order)
     link = re.search(r'href="([^"]*)">Deliveries to Shipup', sync_box_html(page, "shipup"))
@@ -211,11 +202,11 @@ def test_timeline_shows_status_changes_and_deliveries_in_time_order(support_clie
     order.history.filter(pk=to_pending.pk).update(created_at=NOON)
     order.history.filter(pk=to_approved.pk).update(created_at=NOON + timedelta(minutes=2))
     shipup = DeliveryFactory(
-        order=order, provider="shipup", state="succeeded", attempts=1, last_status_code=200,
+        subject=order, provider="shipup", state="succeeded", attempts=1, last_status_code=200,
         created_at=NOON + timedelta(minutes=1),
     )  # fmt: skip
     sendcloud = DeliveryFactory(
-        order=order,
+        subject=order,
         state="failed",
         attempts=2,
         last_status_code=422,
@@ -234,7 +225,8 @@ def test_timeline_shows_status_changes_and_deliveries_in_time_order(support_clie
     assert positions == sorted(positions)
     row = timeline_row(page, sendcloud)
     assert text_of(row) == (
-        "2026-11-20 12:03:00 Sendcloud: Create or update order Failed (refused by the provider) "
+        "2026-11-20 12:03:00 Sendcloud: Create or update order (batch upsert) "
+        "Failed (refused by the provider) "
         f"support Delivery #{sendcloud.pk} : 2 attempts, last HTTP 422 "
         "items[0].price: must be positive"
     )
@@ -279,10 +271,17 @@ def test_push_asks_for_confirmation_then_queues_one_delivery(support_client, sup
 
     assert response.status_code == 302
     delivery = Delivery.objects.get()
-    assert (delivery.order, delivery.provider, delivery.operation, delivery.state) == (
-        order,
+    assert (
+        delivery.subject_type,
+        delivery.subject_id,
+        delivery.provider,
+        delivery.operation,
+        delivery.state,
+    ) == (
+        "orders.order",
+        order.pk,
         "shipup",
-        Operation.PUSH_ORDER,
+        operations.PUSH_ORDER,
         DeliveryState.QUEUED,
     )
     assert delivery.created_by == support_user.username
@@ -314,7 +313,7 @@ def test_push_to_a_disabled_provider_says_what_it_misses(support_client):
 
 def test_push_is_refused_while_a_delivery_to_that_provider_is_waiting(support_client, enable):
     order = order_in_status("approved")
-    DeliveryFactory(order=order, provider="shipup", state="queued")
+    DeliveryFactory(subject=order, provider="shipup", state="queued")
     enable("shipup")
 
     page = page_of(support_client, order)
@@ -342,10 +341,14 @@ def test_only_new_orders_are_placed_at_35up(support_user, enable):
     actor = Actor.staff(support_user)
 
     placed = push_order_to_provider(order_id=new.pk, provider="35up", actor=actor)
-    with pytest.raises(OrderActionError) as refused:
+    with pytest.raises(ActionError) as refused:
         push_order_to_provider(order_id=approved.pk, provider="35up", actor=actor)
 
-    assert (placed.order, placed.operation) == (new, Operation.PLACE_ORDER)
+    assert (placed.subject_type, placed.subject_id, placed.operation) == (
+        "orders.order",
+        new.pk,
+        operations.PLACE_ORDER,
+    )
     assert refused.value.message == (
         f"Order {approved.reference} is approved: only new orders are placed at 35up."
     )
@@ -390,18 +393,20 @@ def test_bulk_push_picks_a_provider_and_reports_each_order(support_client, suppo
 
     assert response.status_code == 302
     deliveries = Delivery.objects.all()
-    assert sorted(d.order_id for d in deliveries) == selected
+    assert sorted(d.subject_id for d in deliveries) == selected
+    assert {d.subject_type for d in deliveries} == {"orders.order"}
     assert {(d.provider, d.state, d.created_by) for d in deliveries} == {
         ("sendcloud", DeliveryState.QUEUED, support_user.username)
     }
     assert sorted(messages_of(response)) == sorted(
-        f"{d.order.reference}: queued for Sendcloud (delivery #{d.pk})." for d in deliveries
+        f"{Order.objects.get(pk=d.subject_id).reference}: queued for Sendcloud (delivery #{d.pk})."
+        for d in deliveries
     )
 
 
 def test_bulk_push_refuses_orders_one_by_one(support_client, enable):
     waiting, fresh = order_in_status("approved"), order_in_status("approved")
-    DeliveryFactory(order=waiting, provider="shipup", state="sending")
+    DeliveryFactory(subject=waiting, provider="shipup", state="sending")
     enable("shipup")
 
     response = support_client.post(
@@ -414,7 +419,7 @@ def test_bulk_push_refuses_orders_one_by_one(support_client, enable):
         },
     )
 
-    delivery = Delivery.objects.get(order=fresh)
+    delivery = for_subject(fresh).get()
     assert sorted(messages_of(response)) == sorted(
         [
             f"{waiting.reference}: refused: Order {waiting.reference} already has a delivery to "
@@ -463,12 +468,12 @@ def queries_of_page(client, order):
 def test_order_page_queries_do_not_grow_with_deliveries(support_client, enable):
     enable("35up", "sendcloud", "shipup", "reevoo")
     quiet, busy = order_in_status("approved"), order_in_status("approved")
-    DeliveryFactory(order=quiet, state="succeeded")
+    DeliveryFactory(subject=quiet, state="succeeded")
     providers = ["35up", "sendcloud", "shipup", "reevoo"]
     states = ["succeeded", "queued", "failed", "dead", "ambiguous"]
     for index in range(20):
         DeliveryFactory(
-            order=busy, provider=providers[index % 4], state=states[index % 5], error="boom"
+            subject=busy, provider=providers[index % 4], state=states[index % 5], error="boom"
         )
     for provider in providers[1:]:
         ProviderLink.objects.create(order=busy, provider=provider, remote_id=f"{provider}-1")

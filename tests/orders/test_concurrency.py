@@ -9,9 +9,12 @@ from unittest import mock
 import pytest
 from django.db import connections
 
+from core.actors import Actor
+from core.errors import ActionError
+from integrations.operations import UPDATE_ORDER_STATUS
 from orders import services
-from orders.actors import Actor
-from outbox.models import Delivery, Operation
+from outbox import services as outbox
+from outbox.models import Delivery
 from tests.factories import UserFactory, order_in_status
 
 REQUESTS = 20
@@ -46,7 +49,7 @@ def test_twenty_simultaneous_approvals_give_one_change_one_patch_and_nineteen_co
                 order_id=order.pk, action="approve", actor=Actor.staff(staff), message="paid"
             )
             answers.append(("approved", ""))
-        except services.OrderActionError as error:
+        except ActionError as error:
             answers.append((type(error).__name__, error.message))
         finally:
             connections.close_all()
@@ -69,6 +72,6 @@ def test_twenty_simultaneous_approvals_give_one_change_one_patch_and_nineteen_co
     order.refresh_from_db()
     assert order.status == "approved"
     assert order.history.filter(from_status="pending", to_status="approved").count() == 1
-    patches = Delivery.objects.filter(order=order, operation=Operation.UPDATE_ORDER_STATUS)
+    patches = outbox.for_subject(order).filter(operation=UPDATE_ORDER_STATUS)
     assert patches.count() == 1
     assert patches.get().payload == {"status": "approved", "message": "paid"}

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from orders.actors import Actor
+from core.actors import Actor
 from orders.ingest import IngestOutcome, ingest_order
 from orders.models import Order, OrderStatus
 

@@ -7,16 +7,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django_fsm import TransitionNotAllowed
 
-from orders.actors import Actor
+from core.actors import Actor
+from core.errors import Conflict, PermissionRefused, TransitionRefused
+from core.statemachine import ReportOutcome
 from orders.models import Order, OrderStatus, OrderStatusChange
-from orders.services import (
-    Conflict,
-    PermissionRefused,
-    ReportOutcome,
-    TransitionRefused,
-    apply_reported_status,
-    request_transition,
-)
+from orders.services import apply_reported_status, request_transition
 from tests.factories import OrderFactory, UserFactory, order_in_status
 
 pytestmark = pytest.mark.django_db

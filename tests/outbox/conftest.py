@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import pytest
 
+from integrations.providers import Provider
 from outbox import services
 from outbox.models import Delivery, DeliveryState
-from outbox.sync import SyncReport, settle_ambiguous_placements
 from sandbox import faults
 
 SANDBOX_PATHS = {
@@ -55,7 +55,7 @@ def run_worker_until_settled(*, timeout=240):
         attempted = services.send_due()
         run.attempted += attempted
         if Delivery.objects.filter(state=DeliveryState.AMBIGUOUS).exists():
-            settle_ambiguous_placements(SyncReport())
+            services.settle_ambiguous(provider=Provider.THIRTYFIVEUP)
             for delivery_id in Delivery.objects.filter(
                 provider="reevoo", state=DeliveryState.AMBIGUOUS
             ).values_list("pk", flat=True):

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 
-from orders.actors import Actor
+from core.actors import Actor
 from orders.ingest import ingest_order
 from orders.models import Order
 from outbox.models import Delivery, DeliveryState
@@ -24,7 +24,7 @@ from sandbox import faults
 from sandbox.models import SandboxOrder, SandboxRequest, SandboxShipupOrder
 from tests.outbox.test_fault_soak import document
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 ORDERS = 40
 KILLS = 15
 

@@ -5,10 +5,11 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from orders.actors import Actor
+from core.actors import Actor
+from integrations.operations import PLACE_ORDER
 from orders.ingest import ingest_order
 from outbox import services
-from outbox.models import Delivery, DeliveryState, Operation
+from outbox.models import Delivery, DeliveryState
 from sandbox import faults
 from sandbox.models import SandboxOrder
 from tests.factories import UserFactory
@@ -30,8 +31,8 @@ def test_dead_and_ambiguous_deliveries_are_shown_retried_and_then_succeed(
     settings.TRIGGER_SHIPUP = False
     dead_order = ingest_order(document(1), actor=Actor.system("test")).order
     ambiguous_order = ingest_order(document(2), actor=Actor.system("test")).order
-    dead = Delivery.objects.get(order=dead_order)
-    ambiguous = Delivery.objects.get(order=ambiguous_order)
+    dead = services.for_subject(dead_order).get()
+    ambiguous = services.for_subject(ambiguous_order).get()
     # 35up is down for the first order's two attempts; the second order's POST is taken and
     # its answer lost (the drop fault), so 35up has it while the hub does not know.
     faults.configure_faults(
@@ -87,7 +88,7 @@ def test_a_user_without_the_retry_permission_cannot_retry(client):
     viewer.user_permissions.add(Permission.objects.get(codename="view_delivery"))
     client.force_login(viewer)
     order = ingest_order(document(3), actor=Actor.system("test")).order
-    delivery = Delivery.objects.filter(order=order, operation=Operation.PLACE_ORDER).first()
+    delivery = services.for_subject(order).filter(operation=PLACE_ORDER).first()
     Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DEAD)
 
     page = client.get(reverse("admin:outbox_delivery_changelist"))

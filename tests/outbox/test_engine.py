@@ -4,6 +4,7 @@ The provider call is replaced by a scripted handler so each rule is checked in i
 end-to-end tests against the sandbox are in test_delivery_e2e.py.
 """
 
+import dataclasses
 from datetime import timedelta
 from unittest import mock
 
@@ -16,8 +17,10 @@ from integrations.errors import (
     ProviderRateLimited,
     RetryableProviderError,
 )
-from outbox import services
-from outbox.models import Delivery, DeliveryState, Operation, Provider
+from integrations.operations import PLACE_ORDER, PUSH_ORDER, UPDATE_ORDER_STATUS
+from integrations.providers import Provider
+from outbox import registry, services
+from outbox.models import Delivery, DeliveryState
 from outbox.services import Outcome
 from tests.factories import OrderFactory
 
@@ -31,30 +34,35 @@ def _fast_schedule(settings):
 
 
 class ScriptedHandler:
-    """Answers each call with the next scripted result and remembers what was sent."""
+    """Answers each delivery with the next scripted result and remembers what was sent.
+
+    A registry handler takes a batch and reports each member: {delivery id: Outcome or error}.
+    """
 
     def __init__(self, *results):
         self.results = list(results)
         self.calls = []
 
-    def __call__(self, delivery):
-        self.calls.append((delivery.pk, delivery.operation, delivery.attempts))
-        result = self.results.pop(0) if self.results else Outcome(status_code=200)
-        if isinstance(result, Exception):
-            raise result
-        return result
+    def __call__(self, deliveries):
+        answers = {}
+        for delivery in deliveries:
+            self.calls.append((delivery.pk, delivery.operation, delivery.attempts))
+            answers[delivery.pk] = self.results.pop(0) if self.results else Outcome(status_code=200)
+        return answers
 
 
-def make_delivery(order=None, provider=Provider.THIRTYFIVEUP, operation=Operation.PLACE_ORDER):
+def make_delivery(order=None, provider=Provider.THIRTYFIVEUP, operation=PLACE_ORDER):
     order = order or OrderFactory()
     return services.enqueue(
-        provider=provider, operation=operation, order=order, target=order.reference
+        provider=provider, operation=operation, subject=order, target=order.reference
     )
 
 
 def send_round(handler):
-    """One worker round: claim what is due now, send it, record it."""
-    with mock.patch("outbox.handlers.perform", handler):
+    """One worker round: claim what is due now, send it, record it. Every registered operation
+    keeps its spec (batch size, unsafe to repeat, sequence) with `handler` as its handler."""
+    scripted = {spec.key: dataclasses.replace(spec, handler=handler) for spec in registry.specs()}
+    with mock.patch.dict(registry._specs, scripted):
         services.send_due()
 
 
@@ -76,7 +84,7 @@ def test_success_is_recorded_with_status_and_duration():
 
 
 def test_retryable_errors_retry_until_success_and_count_attempts():
-    delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
+    delivery = make_delivery(operation=UPDATE_ORDER_STATUS)
     handler = ScriptedHandler(
         RetryableProviderError("35up", "503 from 35up", status=503),
         ProviderRateLimited("35up", "429 from 35up", status=429),
@@ -92,7 +100,7 @@ def test_retryable_errors_retry_until_success_and_count_attempts():
 
 
 def test_dead_after_the_last_attempt_of_the_schedule():
-    delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
+    delivery = make_delivery(operation=UPDATE_ORDER_STATUS)
     failure = RetryableProviderError("35up", "502 Bad Gateway", status=502)
     handler = ScriptedHandler(failure, failure, failure, failure)
     for _ in range(4):
@@ -117,7 +125,7 @@ def test_permanent_error_fails_at_once_with_the_providers_message():
 
 
 def test_retry_after_is_honoured(settings):
-    delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
+    delivery = make_delivery(operation=UPDATE_ORDER_STATUS)
     handler = ScriptedHandler(ProviderRateLimited("35up", "429", status=429, retry_after=120))
     before = timezone.now()
     send_round(handler)
@@ -136,7 +144,7 @@ def test_retry_delay_follows_the_schedule_with_jitter(settings):
 
 
 def test_a_timed_out_post_that_is_unsafe_to_repeat_becomes_ambiguous_not_retried():
-    delivery = make_delivery(operation=Operation.PLACE_ORDER)
+    delivery = make_delivery(operation=PLACE_ORDER)
     handler = ScriptedHandler(ProviderNoAnswer("35up", "read timeout"))
     send_round(handler)
     due_now(delivery)
@@ -147,7 +155,7 @@ def test_a_timed_out_post_that_is_unsafe_to_repeat_becomes_ambiguous_not_retried
 
 
 def test_a_timed_out_upsert_is_simply_retried():
-    delivery = make_delivery(provider=Provider.SHIPUP, operation=Operation.PUSH_ORDER)
+    delivery = make_delivery(provider=Provider.SHIPUP, operation=PUSH_ORDER)
     handler = ScriptedHandler(ProviderNoAnswer("35up", "read timeout"))
     send_round(handler)
     delivery.refresh_from_db()
@@ -156,11 +164,11 @@ def test_a_timed_out_upsert_is_simply_retried():
 
 def test_a_patch_waits_for_the_post_that_creates_the_order():
     order = OrderFactory()
-    place = make_delivery(order=order, operation=Operation.PLACE_ORDER)
-    patch = make_delivery(order=order, operation=Operation.UPDATE_ORDER_STATUS)
+    place = make_delivery(order=order, operation=PLACE_ORDER)
+    patch = make_delivery(order=order, operation=UPDATE_ORDER_STATUS)
     handler = ScriptedHandler(RetryableProviderError("35up", "503", status=503))
     send_round(handler)
-    assert handler.calls == [(place.pk, Operation.PLACE_ORDER, 1)]
+    assert handler.calls == [(place.pk, PLACE_ORDER, 1)]
     patch.refresh_from_db()
     assert patch.state == DeliveryState.QUEUED and patch.attempts == 0
 
@@ -169,23 +177,23 @@ def test_a_patch_waits_for_the_post_that_creates_the_order():
     send_round(handler)
     send_round(handler)
     assert [call[1] for call in handler.calls] == [
-        Operation.PLACE_ORDER,
-        Operation.UPDATE_ORDER_STATUS,
+        PLACE_ORDER,
+        UPDATE_ORDER_STATUS,
     ]
 
 
 def test_other_orders_are_not_held_back_by_a_failing_one():
-    stuck = make_delivery(operation=Operation.PLACE_ORDER)
-    other = make_delivery(operation=Operation.PLACE_ORDER)
+    stuck = make_delivery(operation=PLACE_ORDER)
+    other = make_delivery(operation=PLACE_ORDER)
     handler = ScriptedHandler(RetryableProviderError("35up", "boom", status=500))
     send_round(handler)
     assert {stuck.pk, other.pk} == {call[0] for call in handler.calls}
 
 
 def test_an_expired_lease_makes_a_delivery_due_again_unless_an_unsafe_call_went_out():
-    safe = make_delivery(provider=Provider.SHIPUP, operation=Operation.PUSH_ORDER)
-    unsafe_sent = make_delivery(operation=Operation.PLACE_ORDER)
-    unsafe_unsent = make_delivery(operation=Operation.PLACE_ORDER)
+    safe = make_delivery(provider=Provider.SHIPUP, operation=PUSH_ORDER)
+    unsafe_sent = make_delivery(operation=PLACE_ORDER)
+    unsafe_unsent = make_delivery(operation=PLACE_ORDER)
     claimed = services.claim(limit=10)
     assert {d.pk for d in claimed} == {safe.pk, unsafe_sent.pk, unsafe_unsent.pk}
     # The worker started two calls, then died: nothing recorded; the leases run out.
@@ -200,7 +208,7 @@ def test_an_expired_lease_makes_a_delivery_due_again_unless_an_unsafe_call_went_
 
 
 def test_a_late_worker_cannot_overwrite_a_newer_attempt():
-    delivery = make_delivery(provider=Provider.SHIPUP, operation=Operation.PUSH_ORDER)
+    delivery = make_delivery(provider=Provider.SHIPUP, operation=PUSH_ORDER)
     (stale,) = services.claim(limit=1)
     Delivery.objects.update(lease_expires_at=timezone.now() - timedelta(seconds=1))
     services.expire_leases()
@@ -221,7 +229,7 @@ def test_claimed_rows_are_not_claimed_twice():
 
 
 def test_staff_retry_and_give_up():
-    delivery = make_delivery(operation=Operation.UPDATE_ORDER_STATUS)
+    delivery = make_delivery(operation=UPDATE_ORDER_STATUS)
     Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.DEAD)
     assert services.retry_now(delivery_id=delivery.pk, actor_label="anna") == 1
     delivery.refresh_from_db()

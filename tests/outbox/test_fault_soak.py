@@ -7,12 +7,12 @@ from collections import Counter
 import pytest
 from django.db.models import Count
 
-from orders.actors import Actor
+from core.actors import Actor
+from integrations.sync import sync_from_35up
 from orders.ingest import IngestOutcome, ingest_order
 from orders.models import Order, OrderStatus
 from orders.services import request_transition
 from outbox.models import Delivery, DeliveryState
-from outbox.sync import sync_from_35up
 from sandbox import faults
 from sandbox import thirtyfiveup as sandbox_35up
 from sandbox.models import (

@@ -1,17 +1,19 @@
 """Sync from 35up over HTTP: statuses applied through the state machine, orders with an unsent
-35up delivery left alone, ambiguous placements settled by looking them up by reference."""
+35up delivery read but their report held back, ambiguous placements settled by looking them up by
+reference."""
 
 import io
 
 import pytest
 from django.core.management import call_command
 
-from orders.actors import Actor
+from core.actors import Actor
+from integrations.operations import PLACE_ORDER, UPDATE_ORDER_STATUS
+from integrations.sync import sync_from_35up
 from orders.ingest import ingest_order
 from orders.models import Order
 from outbox import services
-from outbox.models import Delivery, DeliveryState, Operation
-from outbox.sync import sync_from_35up
+from outbox.models import Delivery, DeliveryState
 from sandbox import thirtyfiveup as sandbox_35up
 from sandbox.models import SandboxOrder
 from tests.outbox.test_fault_soak import document
@@ -34,18 +36,19 @@ def test_sync_applies_35up_moves_and_leaves_orders_with_unsent_changes_alone(pla
     # Our own cancel of `held` is still on its way to 35up: 35up's older view must not win.
     services.enqueue(
         provider="35up",
-        operation=Operation.UPDATE_ORDER_STATUS,
-        order=held,
+        operation=UPDATE_ORDER_STATUS,
+        subject=held,
         target=held.reference,
         payload={"status": "cancelled", "message": ""},
     )
-    Delivery.objects.filter(order=held, state=DeliveryState.QUEUED).update(
+    services.for_subject(held).filter(state=DeliveryState.QUEUED).update(
         next_attempt_at="2100-01-01T00:00:00Z"
     )
 
     report = sync_from_35up()
 
-    assert report.outcomes == {"applied": 1, "unchanged": 1}
+    # `held` is read too, but 35up's view of it is held back (not applied).
+    assert report.outcomes == {"applied": 1, "unchanged": 1, "held back": 1}
     assert report.held_back == 1
     assert Order.objects.get(pk=moved.pk).status == "approved"
     assert Order.objects.get(pk=moved.pk).history.last().source == "provider"
@@ -55,7 +58,7 @@ def test_sync_applies_35up_moves_and_leaves_orders_with_unsent_changes_alone(pla
 
 def test_ambiguous_placements_are_found_by_reference_or_sent_again(providers_at_sandbox):
     found, absent = (ingest_order(document(n), actor=Actor.system("test")).order for n in (7, 8))
-    Delivery.objects.exclude(operation=Operation.PLACE_ORDER).delete()
+    Delivery.objects.exclude(operation=PLACE_ORDER).delete()
     # 35up has the first order (its answer was lost); the second never reached it.
     sandbox_35up.place_order(
         {
@@ -77,12 +80,12 @@ def test_ambiguous_placements_are_found_by_reference_or_sent_again(providers_at_
     call_command("sync_providers", stdout=out)
 
     assert "ambiguous placements: 1 found at 35up, 1 queued to send again" in out.getvalue()
-    found_delivery = Delivery.objects.get(order=found)
+    found_delivery = services.for_subject(found).get()
     assert found_delivery.state == DeliveryState.SUCCEEDED
     assert Order.objects.get(pk=found.pk).thirtyfiveup_id == (
         SandboxOrder.objects.get(reference=found.reference).public_id
     )
-    assert Delivery.objects.get(order=absent).state == DeliveryState.QUEUED
+    assert services.for_subject(absent).get().state == DeliveryState.QUEUED
     services.drain()
     assert SandboxOrder.objects.filter(reference=absent.reference).count() == 1
     assert SandboxOrder.objects.filter(reference=found.reference).count() == 1

@@ -3,10 +3,12 @@ turn each automatic trigger off. Deliveries are written in the transaction of th
 
 import pytest
 
-from orders.actors import Actor
+from core.actors import Actor
+from integrations.operations import PLACE_ORDER, PUSH_ORDER, SUBMIT_ORDER, UPDATE_ORDER_STATUS
 from orders.ingest import ingest_order
 from orders.services import add_shipment, apply_reported_status, request_transition
-from outbox.models import Delivery, DeliveryState, Operation
+from outbox.models import DeliveryState
+from outbox.services import for_subject
 from tests.factories import UserFactory
 from tests.outbox.test_fault_soak import document
 
@@ -14,11 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def written(order):
-    return list(
-        Delivery.objects.filter(order=order)
-        .order_by("id")
-        .values_list("provider", "operation", "payload")
-    )
+    return list(for_subject(order).order_by("id").values_list("provider", "operation", "payload"))
 
 
 def receive(number=1):
@@ -27,7 +25,7 @@ def receive(number=1):
 
 def placed(order, status="pending"):
     """As if 35up had answered the placement: the queued deliveries are sent."""
-    Delivery.objects.filter(order=order).update(state=DeliveryState.SUCCEEDED)
+    for_subject(order).update(state=DeliveryState.SUCCEEDED)
     order.__class__.objects.filter(pk=order.pk).update(thirtyfiveup_id=f"ID{order.pk}")
     apply_reported_status(order_id=order.pk, status=status)
 
@@ -35,8 +33,8 @@ def placed(order, status="pending"):
 def test_a_received_order_is_placed_at_35up_and_sent_to_shipup():
     order = receive()
     assert written(order) == [
-        ("35up", Operation.PLACE_ORDER, {}),
-        ("shipup", Operation.PUSH_ORDER, {}),
+        ("35up", PLACE_ORDER, {}),
+        ("shipup", PUSH_ORDER, {}),
     ]
 
 
@@ -48,23 +46,23 @@ def test_approval_is_a_35up_patch_with_its_message_and_sends_the_order_to_sendcl
         order_id=order.pk, action="approve", actor=Actor.staff(staff), message="paid"
     )
     assert written(order)[2:] == [
-        ("35up", Operation.UPDATE_ORDER_STATUS, {"status": "approved", "message": "paid"}),
-        ("sendcloud", Operation.PUSH_ORDER, {}),
+        ("35up", UPDATE_ORDER_STATUS, {"status": "approved", "message": "paid"}),
+        ("sendcloud", PUSH_ORDER, {}),
     ]
-    assert Delivery.objects.filter(order=order).latest("id").created_by == staff.username
+    assert for_subject(order).latest("id").created_by == staff.username
 
 
 def test_cancelling_a_new_order_sends_nothing_to_35up():
     order = receive()
-    Delivery.objects.filter(order=order).update(state=DeliveryState.SUCCEEDED)
+    for_subject(order).update(state=DeliveryState.SUCCEEDED)
     request_transition(order_id=order.pk, action="cancel", actor=Actor.system("test"))
-    assert [d[:2] for d in written(order)[2:]] == [("shipup", Operation.PUSH_ORDER)]
+    assert [d[:2] for d in written(order)[2:]] == [("shipup", PUSH_ORDER)]
 
 
 def test_a_shipment_and_a_delivered_report_reach_shipup_sendcloud_and_reevoo():
     order = receive()
     placed(order, "approved")
-    Delivery.objects.filter(order=order).update(state=DeliveryState.SUCCEEDED)
+    for_subject(order).update(state=DeliveryState.SUCCEEDED)
     apply_reported_status(order_id=order.pk, status="fulfilled")
     line = order.lines.get()
     add_shipment(
@@ -75,15 +73,15 @@ def test_a_shipment_and_a_delivered_report_reach_shipup_sendcloud_and_reevoo():
     )
     apply_reported_status(order_id=order.pk, status="delivered")
     providers = [(p, op) for p, op, _ in written(order)]
-    assert ("shipup", Operation.PUSH_ORDER) in providers[3:]
-    assert ("reevoo", Operation.SUBMIT_ORDER) in providers
-    assert providers.count(("reevoo", Operation.SUBMIT_ORDER)) == 1
+    assert ("shipup", PUSH_ORDER) in providers[3:]
+    assert ("reevoo", SUBMIT_ORDER) in providers
+    assert providers.count(("reevoo", SUBMIT_ORDER)) == 1
 
 
 def test_a_queued_upsert_takes_later_changes_instead_of_a_second_delivery():
     order = receive()
     placed(order, "approved")
-    sendcloud = Delivery.objects.filter(order=order, provider="sendcloud")
+    sendcloud = for_subject(order).filter(provider="sendcloud")
     assert sendcloud.count() == 1
     apply_reported_status(order_id=order.pk, status="processing")
     apply_reported_status(order_id=order.pk, status="fulfilled")

@@ -18,9 +18,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from core.actors import ChangeSource
 from demo.scenario import CARRIERS, CUSTOMERS, PRODUCTS
 from orders.models import (
-    ChangeSource,
     Order,
     OrderLine,
     OrderStatus,

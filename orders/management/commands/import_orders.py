@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.actors import Actor
+from core.actors import Actor
 from orders.ingest import IngestOutcome, ingest_order
 
 NO_REFERENCE = "(no reference)"

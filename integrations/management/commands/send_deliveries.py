@@ -2,8 +2,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from integrations.sync import sync_from_35up
 from outbox import services
-from outbox.sync import sync_from_35up
 
 
 class Command(BaseCommand):

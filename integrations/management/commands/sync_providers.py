@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from outbox.sync import sync_from_35up
+from integrations.sync import sync_from_35up
 
 
 class Command(BaseCommand):

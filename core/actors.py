@@ -1,8 +1,15 @@
-"""Who or what asks for a change: recorded on every history row."""
+"""Who or what asks for a change: recorded on every history row of every state machine."""
 
 from dataclasses import dataclass
 
-from orders.models import ChangeSource
+from django.db import models
+
+
+class ChangeSource(models.TextChoices):
+    STAFF = "staff", "Staff"
+    API = "api", "API client"
+    PROVIDER = "provider", "35up sync"
+    SYSTEM = "system", "System"
 
 
 @dataclass(frozen=True)

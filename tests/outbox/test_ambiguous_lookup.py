@@ -117,4 +117,5 @@ def test_a_retried_placement_looks_before_it_sends(list_ignores_filters):
     assert placement.state == DeliveryState.SUCCEEDED
     assert "by reference; not sent again" in placement.error
     assert SandboxOrder.objects.filter(reference=order.reference).count() == 1
+    assert order.thirtyfiveup_id == SandboxOrder.objects.get(reference=order.reference).public_id
     assert placement.operation == PLACE_ORDER

@@ -169,5 +169,3 @@ def register_all():
         ),
     ):
         registry.register(spec)
-
-

@@ -14,9 +14,7 @@ class DeliveryError(Exception):
     # waits for `retry_after` seconds and the attempt does not count.
     throttled = False
 
-    def __init__(
-        self, message, *, status=None, retry_after=None, request=None, response_body=""
-    ):
+    def __init__(self, message, *, status=None, retry_after=None, request=None, response_body=""):
         self.message = message
         self.status = status
         self.retry_after = retry_after

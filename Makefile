@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint pytest install install-dev migrate seed clean
+.PHONY: run test lint pytest install install-dev migrate seed clean bench-deliveries
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ pytest: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# Delivery throughput (docs/performance.md): 2,000 orders through the outbox against the sandbox,
+# embedded loop and Celery with 1 and 2 workers, each next to a plain requests loop. Needs Redis
+# on 127.0.0.1:6379; BENCH_ARGS="--postgres" uses a scratch PostgreSQL database instead of SQLite.
+bench-deliveries: install-dev
+	$(BIN)/python -m benchmarks.deliveries $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache .ruff_cache

@@ -400,6 +400,23 @@ def schedule_drain(provider, *, countdown=0.0):
     return True
 
 
+def linger_left(provider):
+    """Seconds a partial batch of the provider's lingering operations should still wait: it goes
+    out once it is full or once its oldest member has been due for the spec's linger_seconds."""
+    now = timezone.now()
+    left = 0.0
+    for spec in registry.specs():
+        if spec.provider != provider or not spec.linger_seconds:
+            continue
+        due = _due_queryset(now).filter(provider=provider, operation=spec.operation)
+        if due[: spec.batch_size].count() >= spec.batch_size:
+            return 0.0
+        oldest = due.order_by().aggregate(oldest=Min("next_attempt_at"))["oldest"]
+        if oldest is not None:
+            left = max(left, spec.linger_seconds - (now - oldest).total_seconds())
+    return max(0.0, left)
+
+
 def drain_provider(provider, *, seconds=None):
     """A worker's drain of one provider: send its due deliveries in full batches for up to
     `seconds`, then schedule the next drain for when the next delivery falls due (a row held back
@@ -409,6 +426,10 @@ def drain_provider(provider, *, seconds=None):
     deadline = time.monotonic() + (seconds or settings.OUTBOX_DRAIN_SECONDS)
     total = 0
     while time.monotonic() < deadline:
+        if lingering := linger_left(provider):
+            # A partial batch waits for company, in the broker, not in this worker.
+            schedule_drain(provider, countdown=lingering)
+            return total
         sent = send_due(provider=provider)
         if not sent:
             break

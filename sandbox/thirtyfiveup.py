@@ -337,7 +337,7 @@ def order_detail(order):
 
 def list_orders(*, reference=None, status=None, limit=LIST_LIMIT, offset=0):
     """GET /orders: in id order, so that paging by limit and offset sees every order once."""
-    orders = SandboxOrder.objects.order_by("id")
+    orders = SandboxOrder.objects.order_by("id").prefetch_related("items")
     if reference is not None:
         orders = orders.filter(reference=reference)
     if status is not None:

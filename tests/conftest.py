@@ -2,6 +2,11 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.test.testcases import QuietWSGIRequestHandler
+
+# The live server writes an answer's headers and body separately; with Nagle's algorithm on, the
+# body waits for the client's delayed ACK, about 40 ms per request to the sandbox.
+QuietWSGIRequestHandler.disable_nagle_algorithm = True
 
 
 @pytest.fixture(autouse=True)

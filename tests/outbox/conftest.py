@@ -17,6 +17,7 @@ SANDBOX_PATHS = {
     "SHIPUP_BASE_URL": "/sandbox/shipup",
     "REEVOO_BASE_URL": "/sandbox/reevoo/v4",
 }
+SETTLE_EVERY_SECONDS = 1.0
 FINISHED = [DeliveryState.SUCCEEDED, DeliveryState.FAILED, DeliveryState.DEAD]
 
 
@@ -49,12 +50,16 @@ def run_worker_until_settled(*, timeout=240):
     ambiguous 35up placements by looking them up, and retry ambiguous Reevoo submissions as
     staff would after checking with Reevoo, until every delivery is finished (or time is up)."""
     run = WorkerRun()
-    started = time.monotonic()
+    started = last_settled = time.monotonic()
     while time.monotonic() - started < timeout:
         run.rounds += 1
         attempted = services.send_due()
         run.attempted += attempted
-        if Delivery.objects.filter(state=DeliveryState.AMBIGUOUS).exists():
+        # Beat's sync settles ambiguous placements now and then, not after every round: each
+        # settlement may read 35up's whole order list (it promises no filter).
+        settle_due = time.monotonic() - last_settled >= SETTLE_EVERY_SECONDS
+        if settle_due and Delivery.objects.filter(state=DeliveryState.AMBIGUOUS).exists():
+            last_settled = time.monotonic()
             services.settle_ambiguous(provider=Provider.THIRTYFIVEUP)
             for delivery_id in Delivery.objects.filter(
                 provider="reevoo", state=DeliveryState.AMBIGUOUS

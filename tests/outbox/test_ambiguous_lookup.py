@@ -12,7 +12,7 @@ from integrations.sync import sync_from_35up
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
 from integrations.thirtyfiveup.mapping import place_order_payload
 from orders.ingest import ingest_order
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from outbox import services
 from outbox.models import Delivery, DeliveryState
 from sandbox import faults
@@ -67,6 +67,8 @@ def test_found_on_a_later_page_by_its_own_reference(list_ignores_filters):
     assert (report.ambiguous_found, report.errors) == (1, [])
     assert placement.state == DeliveryState.SUCCEEDED
     assert order.thirtyfiveup_id == SandboxOrder.objects.get(reference=order.reference).public_id
+    # 35up's first status is applied too: the order does not stay `new` (never synced).
+    assert order.status == OrderStatus.PENDING
     assert SandboxOrder.objects.filter(reference=order.reference).count() == 1
 
 
@@ -119,3 +121,4 @@ def test_a_retried_placement_looks_before_it_sends(list_ignores_filters):
     assert SandboxOrder.objects.filter(reference=order.reference).count() == 1
     assert order.thirtyfiveup_id == SandboxOrder.objects.get(reference=order.reference).public_id
     assert placement.operation == PLACE_ORDER
+    assert order.status == OrderStatus.PENDING

@@ -79,8 +79,6 @@ def test_the_answer_to_an_approve_sent_before_a_hold_does_not_undo_the_hold(plac
         ("pending", DeliveryState.SUCCEEDED),
     ]
     assert order.status == OrderStatus.PENDING
-    provider_moves = order.history.filter(source="provider").values_list(
-        "from_status", "to_status"
-    )
+    provider_moves = order.history.filter(source="provider").values_list("from_status", "to_status")
     assert ("pending", "approved") not in provider_moves
     assert last_change(order) == ("staff", "approved", "pending")

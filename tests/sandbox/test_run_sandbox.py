@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 
 from sandbox.management.commands import run_sandbox
 from sandbox.models import SandboxFaults
+from sandbox.server import QuietRequestHandler, SandboxRequestHandler
 
 from .test_thirtyfiveup_orders import place
 
@@ -18,11 +19,11 @@ def served(monkeypatch):
     """Stands in for the blocking server: binds nothing, reports the port it was given."""
     calls = []
 
-    def fake_run(host, port, application, threading, on_bind):
-        calls.append({"host": host, "port": port, "app": application, "threading": threading})
+    def fake_serve(host, port, application, on_bind):
+        calls.append({"host": host, "port": port, "app": application})
         on_bind(port)
 
-    monkeypatch.setattr(run_sandbox, "run", fake_run)
+    monkeypatch.setattr(run_sandbox, "serve", fake_serve)
     return calls
 
 
@@ -32,10 +33,10 @@ def run(*args):
     return out.getvalue()
 
 
-def test_it_prints_the_four_base_urls_and_serves_threaded(served):
+def test_it_prints_the_four_base_urls_and_serves(served):
     output = run("--port", "8020")
 
-    assert served[0]["port"] == 8020 and served[0]["threading"] is True
+    assert served[0]["port"] == 8020
     for line in (
         "THIRTYFIVEUP_BASE_URL=http://127.0.0.1:8020/sandbox/35up/v1",
         "SENDCLOUD_BASE_URL=http://127.0.0.1:8020/sandbox/sendcloud/api/v3",
@@ -97,3 +98,9 @@ def test_it_refuses_to_run_when_the_sandbox_is_disabled(settings, served):
 
     with pytest.raises(CommandError, match="SANDBOX_ENABLED"):
         run()
+
+
+def test_the_server_answers_without_waiting_for_delayed_acks():
+    """Headers and body leave in separate writes: Nagle's algorithm would hold the body ~40 ms."""
+    assert SandboxRequestHandler.disable_nagle_algorithm
+    assert QuietRequestHandler.disable_nagle_algorithm

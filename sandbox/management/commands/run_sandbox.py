@@ -5,12 +5,12 @@ from argparse import BooleanOptionalAction
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.core.servers.basehttp import get_internal_wsgi_application, run
+from django.core.servers.basehttp import get_internal_wsgi_application
 
 from core.nested import flatten_errors
 from sandbox import faults, thirtyfiveup
 from sandbox.models import SandboxFaults
-from sandbox.server import BASE_URLS, sandbox_only
+from sandbox.server import BASE_URLS, sandbox_only, serve
 from sandbox.validation import Refused
 
 FAULT_OPTIONS = (
@@ -68,11 +68,10 @@ class Command(BaseCommand):
             return
         self._configure_faults(options)
         application = sandbox_only(get_internal_wsgi_application())
-        run(
+        serve(
             options["host"],
             options["port"],
             application,
-            threading=True,
             on_bind=lambda port: self._announce(options["host"], port),
         )
 

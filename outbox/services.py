@@ -124,10 +124,6 @@ def _lock(queryset):
     return queryset
 
 
-def due_ids(*, limit=1000):
-    return list(_due_queryset(timezone.now()).values_list("pk", flat=True)[:limit])
-
-
 def _unsafe_to_repeat(delivery):
     try:
         return delivery.unsafe_to_repeat
@@ -334,19 +330,6 @@ def send_due(*, provider=None, limit=None):
             continue
         for start in range(0, len(members), spec.batch_size):
             _send_batch(spec, members[start : start + spec.batch_size])
-    return len(claimed)
-
-
-def send_delivery(delivery_id):
-    """Send one delivery now if it is due and not held back by an earlier one (staff, tests)."""
-    claimed = claim(limit=1, ids=[delivery_id])
-    for delivery in claimed:
-        try:
-            spec = registry.spec_for(delivery.provider, delivery.operation)
-        except UnknownOperation as error:
-            _unknown_operation(delivery, error)
-        else:
-            _send_batch(spec, [delivery])
     return len(claimed)
 
 

@@ -5,6 +5,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
+from django.db import connection
 
 from integrations.providers import Provider
 from outbox import services
@@ -71,3 +72,11 @@ def run_worker_until_settled(*, timeout=240):
             time.sleep(0.01)
     run.seconds = time.monotonic() - started
     return run
+
+
+def shared_database_url():
+    """The test database as the worker process must open it."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"

@@ -43,7 +43,7 @@ from orders.services import apply_reported_status, request_transition
 from outbox.models import Delivery, DeliveryState
 from sandbox.models import SandboxOrder, SandboxRequest, SandboxSendcloudOrder
 from tests.factories import order_in_status
-from tests.outbox.conftest import SANDBOX_PATHS
+from tests.outbox.conftest import SANDBOX_PATHS, shared_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("ORDERHUB_TEST_CELERY_REDIS_URL", "redis://127.0.0.1:6379/7")
@@ -83,14 +83,6 @@ pytestmark = [
     pytest.mark.timeout(420),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def shared_database_url():
-    """The test database as the worker process must open it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 
 from core.actors import Actor
@@ -22,6 +21,7 @@ from orders.models import Order
 from outbox.models import Delivery, DeliveryState
 from sandbox import faults
 from sandbox.models import SandboxOrder, SandboxRequest, SandboxShipupOrder
+from tests.outbox.conftest import shared_database_url
 from tests.outbox.test_fault_soak import document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,14 +33,6 @@ pytestmark = [
     pytest.mark.timeout(600),
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def shared_database_url():
-    """The test database as the worker process must open it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def worker_environment():

@@ -11,13 +11,21 @@ from django.conf import settings
 from integrations import services as provider_services
 from integrations.errors import ProviderValidationError
 from integrations.http import recorded_exchanges
-from integrations.operations import PLACE_ORDER, PUSH_ORDER, SUBMIT_ORDER, UPDATE_ORDER_STATUS
+from integrations.operations import (
+    PLACE_ORDER,
+    PUSH_ORDER,
+    REQUEST_RETURN,
+    SUBMIT_ORDER,
+    UPDATE_ORDER_STATUS,
+    UPDATE_RETURN_STATUS,
+)
 from integrations.providers import Provider
 from integrations.sendcloud.mapping import BATCH_LIMIT as SENDCLOUD_BATCH_LIMIT
 from orders.models import Order
 from outbox import registry
 from outbox.registry import OperationSpec, Settlement
 from outbox.services import Outcome
+from returns.models import Return
 
 
 def _outcome(exchanges, note=""):
@@ -36,6 +44,20 @@ def _order(delivery):
             delivery.provider, f"Order {delivery.target} no longer exists: nothing to send."
         )
     return order
+
+
+def _return(delivery):
+    return_request = (
+        Return.objects.filter(pk=delivery.subject_id)
+        .select_related("order")
+        .prefetch_related("lines__order_line")
+        .first()
+    )
+    if return_request is None:
+        raise ProviderValidationError(
+            delivery.provider, f"Return {delivery.target} no longer exists: nothing to send."
+        )
+    return return_request
 
 
 def one_by_one(perform):
@@ -93,6 +115,48 @@ def update_order_status(delivery):
     )
 
 
+def request_return(delivery):
+    """POST /returns, unless 35up already has the return. An earlier attempt that may have
+    reached 35up is looked for first; never a blind resend."""
+    return_request = _return(delivery)
+    if return_request.thirtyfiveup_id:
+        return f"Already at 35up as return {return_request.thirtyfiveup_id}; nothing sent."
+    if delivery.attempts > 1 and (found := _found_return(return_request, delivery)):
+        return f"Found at 35up as return {found}; not sent again."
+    provider_services.request_return_at_35up(return_request, delivery_id=delivery.pk)
+    return ""
+
+
+def _found_return(return_request, delivery):
+    found = provider_services.find_return_at_35up(return_request)
+    if found is None:
+        return None
+    remote_id, status = found
+    provider_services.link_return(return_request, remote_id)
+    provider_services.apply_35up_return_report(
+        return_id=return_request.pk,
+        status=status,
+        reported_at=None,
+        excluding_delivery=delivery.pk,
+    )
+    return remote_id
+
+
+def settle_return_request(delivery):
+    """An ambiguous POST /returns: found in what 35up reports for the order -> succeeded; 35up
+    lists the order's returns without ours -> send again; cannot tell -> a person."""
+    return_request = _return(delivery)
+    if return_request.thirtyfiveup_id:
+        return Settlement.FOUND
+    return Settlement.FOUND if _found_return(return_request, delivery) else Settlement.ABSENT
+
+
+def update_return_status(delivery):
+    provider_services.update_35up_return_status(
+        _return(delivery), delivery.payload["status"], delivery_id=delivery.pk
+    )
+
+
 def push_to_shipup(delivery):
     provider_services.push_order_to_shipup(_order(delivery))
 
@@ -141,6 +205,22 @@ def register_all():
             UPDATE_ORDER_STATUS,
             "Update order status (PATCH /orders/{id})",
             one_by_one(update_order_status),
+            strict_sequence=True,
+        ),
+        OperationSpec(
+            Provider.THIRTYFIVEUP,
+            REQUEST_RETURN,
+            "Request return (POST /returns)",
+            one_by_one(request_return),
+            unsafe_to_repeat=True,
+            settle=settle_return_request,
+            strict_sequence=True,
+        ),
+        OperationSpec(
+            Provider.THIRTYFIVEUP,
+            UPDATE_RETURN_STATUS,
+            "Update return status (PATCH /returns/{id})",
+            one_by_one(update_return_status),
             strict_sequence=True,
         ),
         OperationSpec(

@@ -31,13 +31,20 @@ from integrations.sendcloud.client import SendcloudClient
 from integrations.shipup.client import ShipupClient
 from integrations.shipup.mapping import order_payload as shipup_order_payload
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
-from integrations.thirtyfiveup.mapping import order_status_payload, place_order_payload
+from integrations.thirtyfiveup.mapping import (
+    order_status_payload,
+    place_order_payload,
+    return_request_payload,
+    return_status_payload,
+)
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services import apply_reported_status
 from outbox import selectors as outbox_selectors
 from outbox import services as outbox
 from outbox.models import UNSETTLED_STATES
 from outbox.registry import NeedsPerson
+from returns.models import Return
+from returns.services import apply_reported_status as apply_reported_return_status
 
 # Sendcloud answers these when it refuses an order in the batch: worth splitting the batch.
 SENDCLOUD_REFUSALS = (400, 422)
@@ -390,3 +397,114 @@ def submit_order_to_reevoo(order):
         remote_status=submission.status,
     )
     return submission
+
+
+# --- Returns at 35up ------------------------------------------------------------------------
+
+
+def link_return(return_request, remote_id):
+    """Keep 35up's id on the return, never an id another return already holds."""
+    with transaction.atomic():
+        holder = Return.objects.filter(thirtyfiveup_id=remote_id).exclude(pk=return_request.pk)
+        if holder := holder.first():
+            raise NeedsPerson(
+                f"35up return {remote_id} was reported for return {return_request.pk}, but the "
+                f"hub already links it to return {holder.pk}: a person must decide."
+            )
+        Return.objects.filter(pk=return_request.pk, thirtyfiveup_id__isnull=True).update(
+            thirtyfiveup_id=remote_id
+        )
+
+
+def apply_35up_return_report(*, return_id, status, reported_at, excluding_delivery=None):
+    """Apply what 35up reports about a return, unless a change of ours is still on its way
+    (the same rule, and the same lock-first order, as for orders)."""
+    with transaction.atomic():
+        return_request = Return.objects.select_for_update().get(pk=return_id)
+        unsent = outbox.for_subject(return_request).filter(
+            provider=Provider.THIRTYFIVEUP, state__in=UNSETTLED_STATES
+        )
+        if excluding_delivery is not None:
+            unsent = unsent.exclude(pk=excluding_delivery)
+        if unsent.exists():
+            return ReportOutcome.HELD_BACK
+        return apply_reported_return_status(
+            return_id=return_id, status=status, reported_at=reported_at
+        )
+
+
+def request_return_at_35up(return_request, *, delivery_id=None):
+    """POST /returns, then keep 35up's id and apply its first status. (Its outcome is the
+    delivery's; the order's 35up link stays about the order.)"""
+    if return_request.thirtyfiveup_id:
+        raise ProviderValidationError(
+            Provider.THIRTYFIVEUP,
+            f"Return {return_request.pk} is already at 35up as {return_request.thirtyfiveup_id}.",
+        )
+    lines = [(line.order_line, line.quantity) for line in return_request.lines.all()]
+    payload = return_request_payload(return_request.order.thirtyfiveup_id, lines)
+    created = ThirtyFiveUpClient.from_settings().request_return(payload)
+    link_return(return_request, created.id)
+    apply_35up_return_report(
+        return_id=return_request.pk,
+        status=created.status,
+        reported_at=created.updated_at,
+        excluding_delivery=delivery_id,
+    )
+    return created
+
+
+def update_35up_return_status(return_request, status, *, delivery_id=None):
+    """PATCH /returns/{id} {"status"}; 35up's answer is applied as a report."""
+    if not return_request.thirtyfiveup_id:
+        raise ProviderValidationError(
+            Provider.THIRTYFIVEUP, f"Return {return_request.pk} was never accepted by 35up."
+        )
+    answered = ThirtyFiveUpClient.from_settings().update_return_status(
+        return_request.thirtyfiveup_id, return_status_payload(status)
+    )
+    apply_35up_return_report(
+        return_id=return_request.pk,
+        status=answered.status,
+        reported_at=answered.updated_at,
+        excluding_delivery=delivery_id,
+    )
+    return answered
+
+
+def find_return_at_35up(return_request):
+    """The 35up return an ambiguous POST /returns created, from what 35up reports for the
+    order: (id, status) or None when 35up lists the order's returns and ours is not among them.
+
+    35up's documents promise no list of an order's returns: when its answer carries none, or
+    more than one return could be ours, a person decides (NeedsPerson, with the facts).
+    """
+    record = ThirtyFiveUpClient.from_settings().get_order(return_request.order.thirtyfiveup_id)
+    ours = {line.thirtyfiveup_item_id: line.quantity for line in return_request.lines.all()}
+    if record.returns is None:
+        raise NeedsPerson(
+            f"35up's answer for order {return_request.order.reference} lists no returns, so the "
+            f"hub cannot tell whether return {return_request.pk} ({_describe(ours)}) reached "
+            "35up: check at 35up, then retry it or give it up."
+        )
+    known = set(
+        Return.objects.filter(thirtyfiveup_id__in=[rid for rid, _, _ in record.returns])
+        .exclude(pk=return_request.pk)
+        .values_list("thirtyfiveup_id", flat=True)
+    )
+    candidates = [
+        (remote_id, status)
+        for remote_id, status, items in record.returns
+        if items == ours and remote_id not in known
+    ]
+    if len(candidates) > 1:
+        raise NeedsPerson(
+            f"35up lists {len(candidates)} returns of order {return_request.order.reference} "
+            f"with the same items as return {return_request.pk} ({_describe(ours)}): "
+            f"{', '.join(rid for rid, _ in candidates)}. A person must decide which is ours."
+        )
+    return candidates[0] if candidates else None
+
+
+def _describe(items):
+    return ", ".join(f"{quantity} x item {item_id}" for item_id, quantity in sorted(items.items()))

@@ -8,13 +8,22 @@ trigger can be turned off by a setting.
 from django.conf import settings
 
 from core import events
-from integrations.operations import PLACE_ORDER, PUSH_ORDER, SUBMIT_ORDER, UPDATE_ORDER_STATUS
-from integrations.providers import Provider
+from integrations.operations import (
+    PLACE_ORDER,
+    PUSH_ORDER,
+    REQUEST_RETURN,
+    SUBMIT_ORDER,
+    UPDATE_ORDER_STATUS,
+    UPDATE_RETURN_STATUS,
+)
+from integrations.providers import Provider, is_enabled
 from integrations.services import write_delivery
 from orders.events import OrderActionRequested, OrderReceived, OrderStatusReported, ShipmentAdded
 from orders.models import REQUESTED_35UP_STATUS, OrderStatus
 from outbox import services as outbox
 from outbox.models import DeliveryState
+from returns.events import ReturnActionRequested, ReturnRequested
+from returns.services import REQUESTED_35UP_STATUS as REQUESTED_RETURN_STATUS
 
 
 def _has_delivery(order, provider, operation=None):
@@ -75,11 +84,39 @@ def shipment_added(event: ShipmentAdded):
         write_delivery(event.order, Provider.SENDCLOUD, PUSH_ORDER, event.actor)
 
 
+def return_requested(event: ReturnRequested):
+    _write_return(event.return_request, REQUEST_RETURN, event.actor)
+
+
+def return_action_requested(event: ReturnActionRequested):
+    """A shop-settable return status: 35up hears it as a PATCH."""
+    _write_return(
+        event.return_request,
+        UPDATE_RETURN_STATUS,
+        event.actor,
+        payload={"status": REQUESTED_RETURN_STATUS[event.action]},
+    )
+
+
+def _write_return(return_request, operation, actor, payload=None):
+    if is_enabled(Provider.THIRTYFIVEUP):
+        outbox.enqueue(
+            provider=Provider.THIRTYFIVEUP,
+            operation=operation,
+            subject=return_request,
+            target=f"return {return_request.pk} of {return_request.order.reference}",
+            payload=payload,
+            created_by=actor.label,
+        )
+
+
 SUBSCRIPTIONS = {
     OrderReceived: order_received,
     OrderActionRequested: order_action_requested,
     OrderStatusReported: order_status_reported,
     ShipmentAdded: shipment_added,
+    ReturnRequested: return_requested,
+    ReturnActionRequested: return_action_requested,
 }
 
 

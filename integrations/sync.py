@@ -11,10 +11,11 @@ from django.db.models import F
 
 from core.statemachine import ReportOutcome
 from integrations.providers import Provider, is_enabled
-from integrations.services import apply_35up_report
+from integrations.services import apply_35up_report, apply_35up_return_report
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
 from orders.models import Order, OrderStatus
 from outbox import services as outbox
+from returns.models import Return, ReturnStatus
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +27,8 @@ class SyncReport:
     ambiguous_found: int = 0
     ambiguous_resent: int = 0
     ambiguous_for_a_person: int = 0
+    returns_checked: int = 0
+    return_outcomes: dict = field(default_factory=dict)
     errors: list = field(default_factory=list)
 
     def count(self, outcome):
@@ -37,8 +40,10 @@ class SyncReport:
 
     def summary(self):
         outcomes = ", ".join(f"{n} {name}" for name, n in sorted(self.outcomes.items()))
+        returns = ", ".join(f"{n} {name}" for name, n in sorted(self.return_outcomes.items()))
         return (
-            f"{self.checked} orders read from 35up ({outcomes or 'none'}); ambiguous placements: "
+            f"{self.checked} orders read from 35up ({outcomes or 'none'}); "
+            f"{self.returns_checked} returns ({returns or 'none'}); ambiguous requests: "
             f"{self.ambiguous_found} found at 35up, {self.ambiguous_resent} queued to send again, "
             f"{self.ambiguous_for_a_person} left for a person; {len(self.errors)} errors."
         )
@@ -49,6 +54,23 @@ def open_orders_to_sync():
         Order.objects.filter(thirtyfiveup_id__isnull=False)
         .exclude(status__in=[OrderStatus.NEW, OrderStatus.CLOSED])
         .order_by(F("thirtyfiveup_updated_at").asc(nulls_first=True), "id")
+    )
+
+
+def open_returns_to_sync():
+    return (
+        Return.objects.filter(thirtyfiveup_id__isnull=False)
+        .exclude(status__in=[ReturnStatus.NEW, ReturnStatus.CLOSED])
+        .order_by(F("thirtyfiveup_updated_at").asc(nulls_first=True), "id")
+    )
+
+
+def sync_return(return_request, client=None):
+    """Read one return from 35up and apply its status; returns the report outcome."""
+    client = client or ThirtyFiveUpClient.from_settings()
+    record = client.get_return(return_request.thirtyfiveup_id)
+    return apply_35up_return_report(
+        return_id=return_request.pk, status=record.status, reported_at=record.updated_at
     )
 
 
@@ -81,5 +103,14 @@ def sync_from_35up(*, limit=None):
             report.errors.append(f"{order.reference}: {getattr(error, 'text', error)}")
             continue
         report.count(outcome)
+    for return_request in open_returns_to_sync()[: limit or settings.SYNC_BATCH_LIMIT]:
+        report.returns_checked += 1
+        try:
+            outcome = sync_return(return_request, client)
+        except Exception as error:
+            logger.warning("35up sync of return %s failed", return_request.pk, exc_info=True)
+            report.errors.append(f"return {return_request.pk}: {getattr(error, 'text', error)}")
+            continue
+        report.return_outcomes[outcome] = report.return_outcomes.get(outcome, 0) + 1
     logger.info("35up sync: %s", report.summary())
     return report

@@ -17,6 +17,7 @@ def _sandbox_enabled(settings):
 STAFF_GROUP_MIGRATIONS = [
     ("orders.migrations.0002_staff_groups", "create_groups"),
     ("outbox.migrations.0002_groups", "grant"),
+    ("returns.migrations.0002_staff_groups", "grant"),
 ]
 
 

@@ -120,6 +120,9 @@ class ThirtyFiveUpRecord:
     item_ids: dict = field(default_factory=dict)
     # The shop's reference, when the answer carries it (the ambiguous-placement lookup needs it).
     reference: str = ""
+    # An order's returns when the answer lists them (None: it says nothing about returns), each
+    # as (return id, status, {item id: quantity}): what settles an ambiguous POST /returns.
+    returns: tuple | None = None
 
 
 def from_epoch_seconds(value):
@@ -149,7 +152,24 @@ def parse_record(answer):
         updated_at=from_epoch_seconds(answer["updatedAt"]) if answer.get("updatedAt") else None,
         item_ids=item_ids,
         reference=str(answer.get("reference") or ""),
+        returns=_parse_returns(answer["returns"]) if "returns" in answer else None,
     )
+
+
+def _parse_returns(listed):
+    if not isinstance(listed, list):
+        raise ProviderBadAnswer(Provider.THIRTYFIVEUP, f"'returns' is not a list: {listed!r:.200}")
+    parsed = []
+    for entry in listed:
+        if not isinstance(entry, dict) or not entry.get("id"):
+            raise ProviderBadAnswer(Provider.THIRTYFIVEUP, f"A return without id: {entry!r:.200}")
+        items = {
+            str(item.get("itemId")): int(item.get("quantity") or 0)
+            for item in entry.get("items") or []
+            if isinstance(item, dict)
+        }
+        parsed.append((str(entry["id"]), str(entry.get("status") or "").lower(), items))
+    return tuple(parsed)
 
 
 def parse_records(answer):

@@ -79,7 +79,7 @@ def test_ambiguous_placements_are_found_by_reference_or_sent_again(providers_at_
     out = io.StringIO()
     call_command("sync_providers", stdout=out)
 
-    assert "ambiguous placements: 1 found at 35up, 1 queued to send again" in out.getvalue()
+    assert "ambiguous requests: 1 found at 35up, 1 queued to send again" in out.getvalue()
     found_delivery = services.for_subject(found).get()
     assert found_delivery.state == DeliveryState.SUCCEEDED
     assert Order.objects.get(pk=found.pk).thirtyfiveup_id == (

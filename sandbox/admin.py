@@ -8,6 +8,9 @@ from .models import (
     SandboxOrderStatusChange,
     SandboxReevooSubmission,
     SandboxRequest,
+    SandboxReturn,
+    SandboxReturnItem,
+    SandboxReturnStatusChange,
     SandboxSendcloudOrder,
     SandboxShipupOrder,
 )
@@ -55,6 +58,25 @@ class SandboxOrderAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["public_id", "reference"]
     inlines = [SandboxOrderItemInline, SandboxOrderStatusChangeInline]
+
+
+class SandboxReturnItemInline(ReadOnlyInline):
+    model = SandboxReturnItem
+    fields = ["order_item", "quantity"]
+
+
+class SandboxReturnStatusChangeInline(ReadOnlyInline):
+    model = SandboxReturnStatusChange
+    fields = ["at", "from_status", "to_status", "source", "message"]
+
+
+@admin.register(SandboxReturn)
+class SandboxReturnAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "order", "status", "created_at", "updated_at"]
+    list_filter = ["status"]
+    search_fields = ["public_id", "order__public_id", "order__reference"]
+    list_select_related = ["order"]
+    inlines = [SandboxReturnItemInline, SandboxReturnStatusChangeInline]
 
 
 @admin.register(SandboxSendcloudOrder)

@@ -8,8 +8,9 @@ generator against the configured rates. Semantics (docs/sandbox.md):
   timeout    waits `timeout_seconds`, then 504; nothing applied
   drop       applied and committed, then waits `timeout_seconds`, then the normal answer
   latency    waits that many milliseconds first, then handles the request normally
-The configuration also holds `ignore_list_filters`, which is no fault of one request: while it
-is on, the list endpoints keep only the filters the providers' documents promise.
+The configuration also holds two switches that are no fault of one request: while
+`ignore_list_filters` is on, the list endpoints keep only the filters the providers' documents
+promise; while `omit_order_returns` is on, 35up's order answers carry no `returns`.
 """
 
 import random
@@ -40,6 +41,7 @@ CONFIG_FIELDS = (
     "seed",
     "queue",
     "ignore_list_filters",
+    "omit_order_returns",
 )
 
 

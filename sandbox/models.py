@@ -156,6 +156,38 @@ class SandboxReturn(models.Model):
     def __str__(self):
         return f"{self.public_id} ({self.status})"
 
+    def move_to(self, status, *, source, message="", at=None):
+        at = at or timezone.now()
+        self.history.create(
+            from_status=self.status, to_status=status, source=source, message=message, at=at
+        )
+        self.status = status
+        self.updated_at = at
+        self.save(update_fields=["status", "updated_at"])
+
+
+class SandboxReturnStatusChange(models.Model):
+    class Source(models.TextChoices):
+        REQUESTED = "requested"
+        PATCH = "patch"
+        TIME = "time"
+        CONTROL = "control"
+
+    sandbox_return = models.ForeignKey(
+        SandboxReturn, on_delete=models.CASCADE, related_name="history"
+    )
+    from_status = models.CharField(max_length=32, blank=True)
+    to_status = models.CharField(max_length=32)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    message = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.from_status or '-'} -> {self.to_status} ({self.source})"
+
 
 class SandboxReturnItem(models.Model):
     sandbox_return = models.ForeignKey(
@@ -237,7 +269,8 @@ class SandboxFaults(models.Model):
     (reseeded whenever the configuration is saved), so a seeded run is reproducible. `queue`
     holds faults to inject next, in order: [{"fault": "503", "provider": "35up"}, ...].
     `ignore_list_filters` makes the list endpoints keep only the filters the providers'
-    documents promise, so that the hub is tested against what it may rely on.
+    documents promise, and `omit_order_returns` drops the `returns` 35up's documents do not
+    promise on an order, so that the hub is tested against what it may rely on.
     """
 
     error_rate = _rate_field()
@@ -253,6 +286,9 @@ class SandboxFaults(models.Model):
     # On: 35up's GET /orders ignores reference and status, Sendcloud's GET /orders/ ignores
     # order_id and order_number; pagination still applies (docs/sandbox.md).
     ignore_list_filters = models.BooleanField(default=False)
+    # On: 35up's GET /orders/{id} (and its list) carries no `returns` key, as its documents
+    # allow: the hub must leave an ambiguous return request to a person (docs/sandbox.md).
+    omit_order_returns = models.BooleanField(default=False)
     configured_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

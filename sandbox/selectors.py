@@ -4,6 +4,7 @@ from .models import (
     SandboxOrder,
     SandboxReevooSubmission,
     SandboxRequest,
+    SandboxReturn,
     SandboxSendcloudOrder,
     SandboxShipupOrder,
 )
@@ -22,6 +23,12 @@ def received(provider, *, method=None, path_contains=None):
 def thirtyfiveup_orders(reference=None):
     orders = SandboxOrder.objects.prefetch_related("items", "history")
     return orders if reference is None else orders.filter(reference=reference)
+
+
+def thirtyfiveup_returns(order_id=None):
+    """35up returns, of one 35up order (its public id) when given."""
+    returns = SandboxReturn.objects.select_related("order").prefetch_related("items", "history")
+    return returns if order_id is None else returns.filter(order__public_id=order_id)
 
 
 def sendcloud_orders(order_id=None):

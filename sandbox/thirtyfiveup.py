@@ -5,7 +5,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
 from .conf import sandbox_setting
@@ -16,6 +15,7 @@ from .models import (
     SandboxOrderStatusChange,
     SandboxReturn,
     SandboxReturnItem,
+    SandboxReturnStatusChange,
 )
 from .validation import (
     NestedErrors,
@@ -30,6 +30,7 @@ from .validation import (
 OrderStatus = SandboxOrder.Status
 ReturnStatus = SandboxReturn.Status
 Source = SandboxOrderStatusChange.Source
+ReturnSource = SandboxReturnStatusChange.Source
 
 SKU = re.compile(r"[^/\s]+/\S+")
 # Orders per page of GET /orders: the default `limit` and its cap.
@@ -91,14 +92,28 @@ RETURN_GRAPH = {
     ReturnStatus.CANCELLED: ("closed",),
     ReturnStatus.CLOSED: (),
 }
+# What 35up (the customer, the vendor, the refund) does with a return on its own as time passes:
+# the natural path. Statuses that wait on the shop (seller_received), on a person (not_confirmed,
+# awaiting_dispute) or that end the return (rejected, expired, voided, cancelled, closed) stay.
+NEXT_RETURN_OVER_TIME = {
+    ReturnStatus.CREATED: ReturnStatus.AWAITING_RETURN,
+    ReturnStatus.AWAITING_RETURN: ReturnStatus.CUSTOMER_SHIPPED,
+    ReturnStatus.CUSTOMER_SHIPPED: ReturnStatus.VENDOR_RECEIVED,
+    ReturnStatus.SELLER_SHIPPED: ReturnStatus.VENDOR_RECEIVED,
+    ReturnStatus.VENDOR_RECEIVED: ReturnStatus.CONFIRMED,
+    ReturnStatus.CONFIRMED: ReturnStatus.AWAITING_REFUND,
+    ReturnStatus.AWAITING_REFUND: ReturnStatus.REFUNDED,
+    ReturnStatus.REFUNDED: ReturnStatus.CLOSED,
+}
 RETURN_SHOP_TARGETS = (
     ReturnStatus.CANCELLED,
     ReturnStatus.SELLER_RECEIVED,
     ReturnStatus.SELLER_SHIPPED,
     ReturnStatus.CUSTOMER_SHIPPED,
 )
-# Returns that no longer hold their items.
-RETURN_RELEASED = (ReturnStatus.CANCELLED, ReturnStatus.REJECTED)
+# Returns that no longer hold their items (DESIGN.md: cancelled, rejected and expired returns
+# give them back), also once such a return is closed.
+RETURN_RELEASED = (ReturnStatus.CANCELLED, ReturnStatus.REJECTED, ReturnStatus.EXPIRED)
 
 
 class ThirtyFiveUpAPI(ProviderAPI):
@@ -315,8 +330,11 @@ def order_summary(order):
     }
 
 
-def order_detail(order):
-    return {
+def order_detail(order, *, with_returns=True):
+    """GET /orders/{id} and each entry of GET /orders. `returns` lists the order's returns
+    (moved on first, like the order): 35up's documents do not promise it, and with
+    `with_returns=False` (the `omit_order_returns` switch) the key is left out."""
+    detail = {
         **order_summary(order),
         "reference": order.reference,
         "session": order.session,
@@ -333,11 +351,23 @@ def order_detail(order):
             for item in order.items.all()
         ],
     }
+    if with_returns:
+        detail["returns"] = [
+            {
+                "id": sandbox_return.public_id,
+                "status": sandbox_return.status,
+                "items": _return_items(sandbox_return),
+            }
+            for sandbox_return in map(catch_up_return, order.returns.all())
+        ]
+    return detail
 
 
 def list_orders(*, reference=None, status=None, limit=LIST_LIMIT, offset=0):
     """GET /orders: in id order, so that paging by limit and offset sees every order once."""
-    orders = SandboxOrder.objects.order_by("id").prefetch_related("items")
+    orders = SandboxOrder.objects.order_by("id").prefetch_related(
+        "items", "returns__items__order_item"
+    )
     if reference is not None:
         orders = orders.filter(reference=reference)
     if status is not None:
@@ -348,11 +378,20 @@ def list_orders(*, reference=None, status=None, limit=LIST_LIMIT, offset=0):
 # --- returns ----------------------------------------------------------------------------------
 
 
+def holds_items(sandbox_return):
+    """False once a return gave its items back: cancelled, rejected or expired, and closed
+    after one of those (its last move came from a releasing status)."""
+    if sandbox_return.status in RETURN_RELEASED:
+        return False
+    if sandbox_return.status == ReturnStatus.CLOSED:
+        last = sandbox_return.history.order_by("-id").first()
+        return last is None or last.from_status not in RETURN_RELEASED
+    return True
+
+
 def _returned_so_far(order_item):
-    held = SandboxReturnItem.objects.filter(order_item=order_item).exclude(
-        sandbox_return__status__in=RETURN_RELEASED
-    )
-    return held.aggregate(total=Sum("quantity"))["total"] or 0
+    held = SandboxReturnItem.objects.filter(order_item=order_item).select_related("sandbox_return")
+    return sum(item.quantity for item in held if holds_items(item.sandbox_return))
 
 
 def _validate_return_items(errors, order, items):
@@ -413,6 +452,8 @@ def create_return(payload):
             errors.add(("orderId",), f"no order with id {order_id}")
         else:
             order = catch_up(order)
+            for earlier in order.returns.all():
+                catch_up_return(earlier)
             if order.status not in RETURNABLE:
                 errors.add(
                     ("orderId",),
@@ -422,7 +463,11 @@ def create_return(payload):
     accepted = _validate_return_items(errors, order, payload.get("items"))
     if errors:
         raise Refused(400, errors.tree)
-    sandbox_return = SandboxReturn.objects.create(order=order)
+    now = timezone.now()
+    sandbox_return = SandboxReturn.objects.create(order=order, created_at=now, updated_at=now)
+    sandbox_return.history.create(
+        to_status=sandbox_return.status, source=ReturnSource.REQUESTED, at=now
+    )
     for order_item, quantity in accepted:
         sandbox_return.items.create(order_item=order_item, quantity=quantity)
     return sandbox_return
@@ -435,10 +480,25 @@ def find_return(public_id):
     return sandbox_return
 
 
-def _set_return_status(sandbox_return, status):
-    sandbox_return.status = status
-    sandbox_return.updated_at = timezone.now()
-    sandbox_return.save(update_fields=["status", "updated_at"])
+@transaction.atomic
+def catch_up_return(sandbox_return):
+    """Move a return on by the steps 35up would have taken since its last change (lazily, on
+    read, like `catch_up` for orders): one step per SANDBOX_35UP_ADVANCE_SECONDS along
+    NEXT_RETURN_OVER_TIME, each stamped at the moment it was due."""
+    seconds = sandbox_setting("SANDBOX_35UP_ADVANCE_SECONDS")
+    if seconds is None or sandbox_return.status not in NEXT_RETURN_OVER_TIME:
+        return sandbox_return
+    sandbox_return = SandboxReturn.objects.select_for_update().get(pk=sandbox_return.pk)
+    step, now = timedelta(seconds=seconds), timezone.now()
+    while (
+        sandbox_return.status in NEXT_RETURN_OVER_TIME and sandbox_return.updated_at + step <= now
+    ):
+        sandbox_return.move_to(
+            NEXT_RETURN_OVER_TIME[sandbox_return.status],
+            source=ReturnSource.TIME,
+            at=sandbox_return.updated_at + step,
+        )
+    return sandbox_return
 
 
 @transaction.atomic
@@ -449,15 +509,17 @@ def request_return_status(public_id, payload):
     target = payload.get("status")
     if target not in RETURN_SHOP_TARGETS:
         raise Refused(400, {"status": f"must be one of {', '.join(RETURN_SHOP_TARGETS)}"})
-    find_return(public_id)
-    sandbox_return = SandboxReturn.objects.select_for_update().get(public_id=public_id)
+    sandbox_return = catch_up_return(find_return(public_id))
+    sandbox_return = SandboxReturn.objects.select_for_update().get(pk=sandbox_return.pk)
     if sandbox_return.status == target:
+        # Already true: a repeated PATCH changes nothing and succeeds.
         return sandbox_return
     if target not in RETURN_GRAPH[sandbox_return.status]:
+        # 400, not 409: the hub retries 409s, and this refusal never changes on a retry.
         raise Refused(
             400, {"status": f"a return that is {sandbox_return.status} cannot be {target}"}
         )
-    _set_return_status(sandbox_return, target)
+    sandbox_return.move_to(target, source=ReturnSource.PATCH)
     return sandbox_return
 
 
@@ -473,7 +535,7 @@ def advance_return(public_id, status=None):
         status = following[0]
     elif status not in ReturnStatus.values:
         raise Refused(400, {"status": f"must be one of {', '.join(ReturnStatus.values)}"})
-    _set_return_status(sandbox_return, status)
+    sandbox_return.move_to(status, source=ReturnSource.CONTROL)
     return sandbox_return
 
 
@@ -484,12 +546,12 @@ def return_detail(sandbox_return):
         "status": sandbox_return.status,
         "createdAt": epoch(sandbox_return.created_at),
         "updatedAt": epoch(sandbox_return.updated_at),
-        "items": [
-            {
-                "itemId": item.order_item.item_id,
-                "sku": item.order_item.sku,
-                "quantity": item.quantity,
-            }
-            for item in sandbox_return.items.select_related("order_item")
-        ],
+        "items": _return_items(sandbox_return),
     }
+
+
+def _return_items(sandbox_return):
+    return [
+        {"itemId": item.order_item.item_id, "sku": item.order_item.sku, "quantity": item.quantity}
+        for item in sandbox_return.items.all()
+    ]

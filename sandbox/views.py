@@ -37,15 +37,22 @@ def thirtyfiveup_orders(request, method, payload):
         return Reply(201, thirtyfiveup.order_summary(order))
     # 35up's documents promise no filter on this list: with ignore_list_filters the sandbox
     # honours none either, only the paging.
-    ignored = SandboxFaults.load().ignore_list_filters
-    filters = {} if ignored else {name: request.GET.get(name) for name in ("reference", "status")}
+    config = SandboxFaults.load()
+    filters = (
+        {}
+        if config.ignore_list_filters
+        else {name: request.GET.get(name) for name in ("reference", "status")}
+    )
     page_size = thirtyfiveup.LIST_LIMIT
     orders = thirtyfiveup.list_orders(
         **filters,
         limit=max(_query_number(request, "limit", page_size, page_size), 1),
         offset=_query_number(request, "offset", 0, 10**9),
     )
-    return Reply(200, [thirtyfiveup.order_detail(order) for order in orders])
+    with_returns = not config.omit_order_returns
+    return Reply(
+        200, [thirtyfiveup.order_detail(order, with_returns=with_returns) for order in orders]
+    )
 
 
 @provider_endpoint(thirtyfiveup.API, ["GET", "PATCH"])
@@ -54,7 +61,9 @@ def thirtyfiveup_order(request, method, payload, order_id):
         order = thirtyfiveup.request_status(order_id, payload)
         return Reply(200, thirtyfiveup.order_summary(order))
     order = thirtyfiveup.catch_up(thirtyfiveup.find_order(order_id))
-    return Reply(200, thirtyfiveup.order_detail(order))
+    # 35up's documents do not promise an order's returns: omit_order_returns leaves them out.
+    with_returns = not SandboxFaults.load().omit_order_returns
+    return Reply(200, thirtyfiveup.order_detail(order, with_returns=with_returns))
 
 
 @provider_endpoint(thirtyfiveup.API, ["POST"])
@@ -68,7 +77,7 @@ def thirtyfiveup_return(request, method, payload, return_id):
     if method == "PATCH":
         sandbox_return = thirtyfiveup.request_return_status(return_id, payload)
     else:
-        sandbox_return = thirtyfiveup.find_return(return_id)
+        sandbox_return = thirtyfiveup.catch_up_return(thirtyfiveup.find_return(return_id))
     return Reply(200, thirtyfiveup.return_detail(sandbox_return))
 
 

@@ -1,25 +1,35 @@
 """Fault soak: 300 orders placed and approved through all four providers while the sandbox
 fails 20% of calls with 5xx, 5% with timeouts and 5% with 429, and 35up's order list ignores
 its query (its documents promise no filter). Every delivery must end succeeded, 35up must hold
-exactly one order per reference, each order linked to its own, and nothing may be lost."""
+exactly one order per reference, each order linked to its own, and nothing may be lost.
+
+Then every third delivered order gets a return (one line, quantity 1), requested under the same
+faults plus 5% dropped answers (35up takes the return, the hub never hears it): every return
+must reach 35up exactly once, linked to its own 35up return, and the sync must bring 35up's next
+step home."""
 
 from collections import Counter
+from itertools import islice
 
 import pytest
 from django.db.models import Count
 
 from core.actors import Actor
+from integrations.operations import REQUEST_RETURN
 from integrations.sync import sync_from_35up
 from orders.ingest import IngestOutcome, ingest_order
 from orders.models import Order, OrderStatus
 from orders.services import request_transition
 from outbox.models import Delivery, DeliveryState
+from returns.models import Return, ReturnStatus
+from returns.services import request_return
 from sandbox import faults
 from sandbox import thirtyfiveup as sandbox_35up
 from sandbox.models import (
     SandboxOrder,
     SandboxReevooSubmission,
     SandboxRequest,
+    SandboxReturn,
     SandboxSendcloudOrder,
     SandboxShipupOrder,
 )
@@ -35,6 +45,8 @@ pytestmark = [
 ]
 
 ORDERS = 300
+# Every RETURN_EVERY-th order (by reference) gets a return of its one line.
+RETURN_EVERY = 3
 
 
 def document(number):
@@ -88,6 +100,45 @@ def test_every_delivery_succeeds_once_despite_faults(providers_at_sandbox, setti
         sync_runs += 1
     reviewing = run_worker_until_settled()
 
+    # Returns, under the same faults and dropped answers on top: POST /returns is unsafe to
+    # repeat, so a dropped answer must be settled by finding the return at 35up, never resent.
+    faults.configure_faults(drop_rate=0.05)
+    returned_orders = list(islice(Order.objects.order_by("reference"), 0, None, RETURN_EVERY))
+    for order in returned_orders:
+        request_return(
+            order_id=order.pk,
+            lines=[(order.lines.get().pk, 1)],
+            reason="soak",
+            actor=Actor.staff(staff),
+        )
+    returning = run_worker_until_settled()
+    return_deliveries = Counter(
+        Delivery.objects.filter(operation=REQUEST_RETURN).values_list("state", flat=True)
+    )
+    # 35up accepts every return; the hub hears it through the sync, under the first faults
+    # (a dropped read only costs the client's timeout).
+    faults.configure_faults(drop_rate=0.0)
+    for sandbox_return in SandboxReturn.objects.all():
+        sandbox_35up.advance_return(sandbox_return.public_id)
+    return_sync_runs = 0
+    while (
+        Return.objects.exclude(status=ReturnStatus.AWAITING_RETURN).exists()
+        and return_sync_runs < 20
+    ):
+        sync_from_35up(limit=ORDERS)
+        return_sync_runs += 1
+    returns_requested = Return.objects.count()
+    per_order = SandboxReturn.objects.values("order_id").annotate(n=Count("id"))
+    return_duplicates = sum(row["n"] - 1 for row in per_order if row["n"] > 1)
+    linked = dict(Return.objects.values_list("thirtyfiveup_id", "order__thirtyfiveup_id"))
+    at_35up = dict(SandboxReturn.objects.values_list("public_id", "order__public_id"))
+    returns_lost = returns_requested - len(set(linked) & set(at_35up) - {None})
+    return_posts = Counter(
+        SandboxRequest.objects.filter(method="POST", path__contains="/returns").values_list(
+            "fault", flat=True
+        )
+    )
+
     deliveries = Counter(Delivery.objects.values_list("provider", "state"))
     requests = SandboxRequest.objects.count()
     injected = Counter(SandboxRequest.objects.exclude(fault="").values_list("fault", flat=True))
@@ -105,10 +156,16 @@ def test_every_delivery_succeeds_once_despite_faults(providers_at_sandbox, setti
     print(
         f"\nFAULT SOAK: {ORDERS} orders; {requests} HTTP requests received by the sandbox; "
         f"faults injected {dict(injected)}; deliveries {dict(sorted(deliveries.items()))}; "
-        f"worker rounds {placing.rounds}+{approving.rounds}+{reviewing.rounds}, "
-        f"{placing.seconds + approving.seconds + reviewing.seconds:.1f} s; sync runs {sync_runs}; "
+        f"worker rounds {placing.rounds}+{approving.rounds}+{reviewing.rounds}"
+        f"+{returning.rounds}, "
+        f"{placing.seconds + approving.seconds + reviewing.seconds + returning.seconds:.1f} s; "
+        f"sync runs {sync_runs}+{return_sync_runs}; "
         f"ambiguous Reevoo submissions retried by staff {reviewing.staff_retries}; "
-        f"35up duplicates {duplicates}; lost {lost}"
+        f"35up duplicates {duplicates}; lost {lost}; "
+        f"returns {returns_requested} requested, {len(at_35up)} at 35up, "
+        f"POST /returns {sum(return_posts.values())} (faults {dict(return_posts)}), "
+        f"return deliveries {dict(return_deliveries)}, duplicates {return_duplicates}, "
+        f"lost {returns_lost}"
     )
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.SUCCEEDED}
     assert {provider for provider, _ in deliveries} == {"35up", "sendcloud", "shipup", "reevoo"}
@@ -122,3 +179,13 @@ def test_every_delivery_succeeds_once_despite_faults(providers_at_sandbox, setti
     assert dict(Order.objects.values_list("reference", "thirtyfiveup_id")) == dict(
         SandboxOrder.objects.values_list("reference", "public_id")
     )
+    # Returns: every one at 35up exactly once, for its own order, and 35up's next step home.
+    assert returns_requested == len(returned_orders) == ORDERS // RETURN_EVERY
+    assert return_deliveries == {DeliveryState.SUCCEEDED: returns_requested}
+    assert return_posts["drop"] > 0 or return_posts["timeout"] > 0
+    assert return_duplicates == 0
+    assert returns_lost == 0
+    assert linked == at_35up
+    assert SandboxReturn.objects.count() == returns_requested
+    assert set(Return.objects.values_list("status", flat=True)) == {ReturnStatus.AWAITING_RETURN}
+    assert not Return.objects.filter(status_unexpected=True).exists()

@@ -152,6 +152,7 @@ def test_the_fault_configuration_is_read_changed_and_reset(control, settings):
         "seed": None,
         "queue": [],
         "ignore_list_filters": False,
+        "omit_order_returns": False,
     }
     assert control.post("/faults", {"latency_ms": 40}).json()["latency_ms"] == 40
     assert control.delete("/faults").json()["latency_ms"] == 0
@@ -166,6 +167,7 @@ def test_the_fault_configuration_is_read_changed_and_reset(control, settings):
         {"chaos": True},
         {"queue": [{"fault": "418"}]},
         {"ignore_list_filters": "yes"},
+        {"omit_order_returns": "yes"},
     ],
 )
 def test_impossible_configurations_are_refused(control, change):
@@ -184,6 +186,16 @@ def test_ignoring_list_filters_is_switched_on_and_off_with_the_faults(control):
     assert control.delete("/faults").json()["ignore_list_filters"] is False
     assert faults.configure_faults(ignore_list_filters=True).ignore_list_filters is True
     assert control.post("/reset").json()["ignore_list_filters"] is False
+
+
+def test_omitting_order_returns_is_switched_on_and_off_with_the_faults(control):
+    assert control.post("/faults", {"omit_order_returns": True}).json()["omit_order_returns"]
+    assert SandboxFaults.load().omit_order_returns is True
+    assert control.post("/faults", {"latency_ms": 5}).json()["omit_order_returns"] is True
+
+    assert control.delete("/faults").json()["omit_order_returns"] is False
+    assert faults.configure_faults(omit_order_returns=True).omit_order_returns is True
+    assert control.post("/reset").json()["omit_order_returns"] is False
 
 
 def test_configured_latency_applies_to_every_request(thirtyfiveup, sleeps):

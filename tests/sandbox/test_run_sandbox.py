@@ -66,6 +66,17 @@ def test_ignore_list_filters_is_stored_and_left_alone_when_not_given(served):
     assert SandboxFaults.load().ignore_list_filters is False
 
 
+def test_omit_order_returns_is_stored_and_left_alone_when_not_given(served):
+    output = run("--omit-order-returns")
+
+    assert SandboxFaults.load().omit_order_returns is True
+    assert "Faults: {'omit_order_returns': True}" in output
+    run("--latency-ms", "5")
+    assert SandboxFaults.load().omit_order_returns is True
+    run("--no-omit-order-returns")
+    assert SandboxFaults.load().omit_order_returns is False
+
+
 def test_impossible_fault_options_stop_it(served):
     with pytest.raises(CommandError):
         run("--error-rate", "0.9", "--drop-rate", "0.9")

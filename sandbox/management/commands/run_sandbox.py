@@ -23,6 +23,7 @@ FAULT_OPTIONS = (
     "timeout_seconds",
     "seed",
     "ignore_list_filters",
+    "omit_order_returns",
 )
 
 
@@ -49,6 +50,11 @@ class Command(BaseCommand):
             "--ignore-list-filters",
             action=BooleanOptionalAction,
             help="list endpoints keep only the filters the providers' documents promise",
+        )
+        rates.add_argument(
+            "--omit-order-returns",
+            action=BooleanOptionalAction,
+            help="35up's order answers carry no `returns` (its documents do not promise them)",
         )
         rates.add_argument(
             "--no-faults", action="store_true", help="clear the fault configuration first"
@@ -103,7 +109,13 @@ class Command(BaseCommand):
             "SENDCLOUD_PUBLIC_KEY/SECRET_KEY, SHIPUP_API_KEY, REEVOO_API_KEY/API_SECRET)."
         )
         config = SandboxFaults.load()
-        shown = (*faults.RATE_FIELDS, "latency_ms", "seed", "ignore_list_filters")
+        shown = (
+            *faults.RATE_FIELDS,
+            "latency_ms",
+            "seed",
+            "ignore_list_filters",
+            "omit_order_returns",
+        )
         active = {name: getattr(config, name) for name in shown if getattr(config, name)}
         self.stdout.write(f"Faults: {active}" if active else "Faults: none")
         self.stdout.write(f"Control: {root}/_control/faults")

@@ -52,6 +52,8 @@ class RetryableProviderError(ProviderError):
 class ProviderUnreachable(RetryableProviderError):
     """No connection was made (DNS, refused, connect timeout): the request was never sent."""
 
+    may_have_reached = False
+
 
 class ProviderNoAnswer(RetryableProviderError):
     """The request was sent but no answer came (read timeout, connection dropped)."""
@@ -60,7 +62,9 @@ class ProviderNoAnswer(RetryableProviderError):
 
 
 class ProviderRateLimited(RetryableProviderError):
-    """429 from the provider."""
+    """429 from the provider: it refused to look at the request."""
+
+    may_have_reached = False
 
 
 class ProviderThrottled(ProviderRateLimited):
@@ -73,11 +77,15 @@ class ProviderThrottled(ProviderRateLimited):
 class ProviderBadAnswer(ProviderError):
     """A success status whose body we cannot read: the provider did act on the request."""
 
+    may_have_reached = True
+
     outcome_unknown = True
 
 
 class PermanentProviderError(ProviderError):
     """Repeating the same request cannot help: 4xx other than 408/409/429, or an invalid payload."""
+
+    may_have_reached = False
 
 
 class ProviderValidationError(PermanentProviderError):

@@ -25,7 +25,7 @@ from orders.models import Order
 from outbox import registry
 from outbox.registry import OperationSpec, Settlement
 from outbox.services import Outcome
-from returns.models import Return
+from returns.models import Return, ReturnStatus
 
 
 def _outcome(exchanges, note=""):
@@ -84,7 +84,7 @@ def place_order(delivery):
     order = _order(delivery)
     if order.thirtyfiveup_id:
         return f"Already placed at 35up as {order.thirtyfiveup_id}; nothing sent."
-    if delivery.attempts > 1:
+    if delivery.may_have_reached:
         # An earlier attempt may have reached 35up: look before sending again.
         found = provider_services.find_placement(order)
         if found is not None:
@@ -121,7 +121,9 @@ def request_return(delivery):
     return_request = _return(delivery)
     if return_request.thirtyfiveup_id:
         return f"Already at 35up as return {return_request.thirtyfiveup_id}; nothing sent."
-    if delivery.attempts > 1 and (found := _found_return(return_request, delivery)):
+    if return_request.status != ReturnStatus.NEW:
+        return f"The return is {return_request.get_status_display().lower()}; nothing sent."
+    if delivery.may_have_reached and (found := _found_return(return_request, delivery)):
         return f"Found at 35up as return {found}; not sent again."
     provider_services.request_return_at_35up(return_request, delivery_id=delivery.pk)
     return ""

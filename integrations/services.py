@@ -485,7 +485,7 @@ def find_return_at_35up(return_request):
         raise NeedsPerson(
             f"35up's answer for order {return_request.order.reference} lists no returns, so the "
             f"hub cannot tell whether return {return_request.pk} ({_describe(ours)}) reached "
-            "35up: check at 35up, then retry it or give it up."
+            "35up: check at 35up, then send it again saying so, or give it up."
         )
     known = set(
         Return.objects.filter(thirtyfiveup_id__in=[rid for rid, _, _ in record.returns])

@@ -23,6 +23,7 @@ from orders.models import REQUESTED_35UP_STATUS, OrderStatus
 from outbox import services as outbox
 from outbox.models import DeliveryState
 from returns.events import ReturnActionRequested, ReturnRequested
+from returns.models import ReturnStatus
 from returns.services import REQUESTED_35UP_STATUS as REQUESTED_RETURN_STATUS
 
 
@@ -89,7 +90,10 @@ def return_requested(event: ReturnRequested):
 
 
 def return_action_requested(event: ReturnActionRequested):
-    """A shop-settable return status: 35up hears it as a PATCH."""
+    """A shop-settable return status: 35up hears it as a PATCH, unless it never accepted the
+    return (a `new` one is cancelled here only)."""
+    if event.from_status == ReturnStatus.NEW:
+        return
     _write_return(
         event.return_request,
         UPDATE_RETURN_STATUS,

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import F
 
 from core.statemachine import ReportOutcome
 from integrations.providers import Provider, is_enabled
@@ -50,18 +49,21 @@ class SyncReport:
 
 
 def open_orders_to_sync():
+    """Open orders, least recently touched first: a read that finds nothing new still touches
+    the order (updated_at), so each run reaches the next ones and none waits for ever."""
     return (
         Order.objects.filter(thirtyfiveup_id__isnull=False)
         .exclude(status__in=[OrderStatus.NEW, OrderStatus.CLOSED])
-        .order_by(F("thirtyfiveup_updated_at").asc(nulls_first=True), "id")
+        .order_by("updated_at", "id")
     )
 
 
 def open_returns_to_sync():
+    """Open returns, least recently touched first (as for orders)."""
     return (
         Return.objects.filter(thirtyfiveup_id__isnull=False)
         .exclude(status__in=[ReturnStatus.NEW, ReturnStatus.CLOSED])
-        .order_by(F("thirtyfiveup_updated_at").asc(nulls_first=True), "id")
+        .order_by("updated_at", "id")
     )
 
 

@@ -105,6 +105,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 name="order_country_created_id_idx",
             ),
             models.Index(Upper("email"), name="order_email_upper_idx"),
+            # The 35up sync reads open orders least recently touched first.
+            models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
             models.Index(Upper("last_name"), name="order_last_name_upper_idx"),
         ]
         permissions = [

@@ -1,4 +1,5 @@
 import json
+from functools import partial
 
 from django.contrib import admin, messages
 from django.urls import NoReverseMatch, reverse
@@ -65,7 +66,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     search_fields = ["target__exact"]
     show_full_result_count = False
     paginator = CappedCountPaginator
-    actions = ["retry_now", "give_up"]
+    actions = ["retry_now", "send_again_checked_absent", "give_up"]
     readonly_fields = [
         "provider_label",
         "operation_label",
@@ -75,6 +76,7 @@ class DeliveryAdmin(admin.ModelAdmin):
         "attempts",
         "next_attempt_at",
         "lease_expires_at",
+        "may_have_reached",
         "last_status_code",
         "duration_ms",
         "error",
@@ -138,6 +140,19 @@ class DeliveryAdmin(admin.ModelAdmin):
     def retry_now(self, request, queryset):
         self._report(
             request, queryset, services.retry_now, "queued again", "not dead, failed or ambiguous"
+        )
+
+    @admin.action(
+        description="Send again without looking: I checked, the provider does not have it",
+        permissions=["retry"],
+    )
+    def send_again_checked_absent(self, request, queryset):
+        self._report(
+            request,
+            queryset,
+            partial(services.retry_now, checked_absent=True),
+            "queued to be sent again without looking at the provider first",
+            "not dead, failed or ambiguous",
         )
 
     @admin.action(description="Give up selected deliveries", permissions=["retry"])

@@ -13,6 +13,9 @@ class DeliveryError(Exception):
     # Held back by the hub itself (its own rate limiter) before any call went out: the delivery
     # waits for `retry_after` seconds and the attempt does not count.
     throttled = False
+    # The provider may have acted on the request although the call did not succeed (a server
+    # error, no answer): before an unsafe operation is sent again, the provider is looked at.
+    may_have_reached = True
 
     def __init__(self, message, *, status=None, retry_after=None, request=None, response_body=""):
         self.message = message

@@ -52,6 +52,12 @@ class Delivery(models.Model):
     call_started_at = models.DateTimeField(
         null=True, blank=True, help_text="When the current attempt's call went out, if it did."
     )
+    may_have_reached = models.BooleanField(
+        default=False,
+        help_text="An earlier attempt may have reached the provider (server error, lost answer, "
+        "worker stopped mid-call): an unsafe operation looks at the provider before it is sent "
+        "again.",
+    )
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     request = models.JSONField(
         default=dict, blank=True, help_text="Last request sent (Authorization redacted)."

@@ -138,10 +138,12 @@ def expire_leases(now=None):
     count = 0
     for delivery in expired:
         ambiguous = _unsafe_to_repeat(delivery) and delivery.call_started_at is not None
+        call_went_out = delivery.call_started_at is not None
         count += Delivery.objects.filter(
             pk=delivery.pk, state=DeliveryState.SENDING, attempts=delivery.attempts
         ).update(
             state=DeliveryState.AMBIGUOUS if ambiguous else DeliveryState.QUEUED,
+            may_have_reached=delivery.may_have_reached or call_went_out,
             next_attempt_at=now,
             lease_expires_at=None,
             call_started_at=None,
@@ -221,10 +223,11 @@ def record_failure(delivery, error: DeliveryError, duration_ms):
             **common,
         )
     elif error.outcome_unknown and _unsafe_to_repeat(delivery):
-        _finish(delivery, state=DeliveryState.AMBIGUOUS, **common)
+        _finish(delivery, state=DeliveryState.AMBIGUOUS, may_have_reached=True, **common)
     elif not error.retryable:
         _finish(delivery, state=DeliveryState.FAILED, finished_at=now, **common)
     else:
+        common["may_have_reached"] = delivery.may_have_reached or error.may_have_reached
         delay = retry_delay(delivery.attempts, error.retry_after)
         if delay is None:
             _finish(delivery, state=DeliveryState.DEAD, finished_at=now, **common)
@@ -241,7 +244,12 @@ def _record(delivery, result, duration_ms):
     if isinstance(result, Outcome):
         record_success(delivery, result, duration_ms)
     elif isinstance(result, NeedsPerson):
-        _finish(delivery, state=DeliveryState.AMBIGUOUS, error=str(result)[:5_000])
+        _finish(
+            delivery,
+            state=DeliveryState.AMBIGUOUS,
+            may_have_reached=True,
+            error=str(result)[:5_000],
+        )
     elif isinstance(result, DeliveryError):
         record_failure(delivery, result, duration_ms)
     else:
@@ -468,14 +476,24 @@ def settle_ambiguous(*, provider, limit=None):
             Delivery.objects.filter(pk=delivery.pk, state=DeliveryState.AMBIGUOUS).update(
                 state=DeliveryState.QUEUED,
                 next_attempt_at=now,
+                may_have_reached=False,
                 error="Settled by sync: the provider does not have it; sending again.",
                 updated_at=now,
             )
     return report
 
 
-def retry_now(*, delivery_id, actor_label):
-    """Staff: send a dead, failed or ambiguous delivery again at once."""
+def retry_now(*, delivery_id, actor_label, checked_absent=False):
+    """Staff: send a dead, failed or ambiguous delivery again at once.
+
+    An operation unsafe to repeat whose earlier attempt may have reached the provider looks
+    there first; `checked_absent` is a person's word that they looked and the provider does not
+    have it, so it is sent without looking (for a provider that cannot be asked).
+    """
+    fields = {}
+    if checked_absent:
+        fields["may_have_reached"] = False
+    checked = ": checked, the provider does not have it" if checked_absent else ""
     return Delivery.objects.filter(
         pk=delivery_id,
         state__in=[DeliveryState.DEAD, DeliveryState.FAILED, DeliveryState.AMBIGUOUS],
@@ -483,8 +501,9 @@ def retry_now(*, delivery_id, actor_label):
         state=DeliveryState.QUEUED,
         next_attempt_at=timezone.now(),
         finished_at=None,
-        error=f"Retry requested by {actor_label}.",
+        error=f"Retry requested by {actor_label}{checked}.",
         updated_at=timezone.now(),
+        **fields,
     )
 
 

@@ -71,6 +71,11 @@ class Return(ConcurrentTransitionMixin, models.Model):
     status_unexpected = models.BooleanField(
         default=False, help_text="35up reported a move outside the documented graph."
     )
+    items_released = models.BooleanField(
+        default=False,
+        help_text="Cancelled, rejected or expired (and closed since): its items may be returned "
+        "again.",
+    )
     thirtyfiveup_id = models.CharField("35up id", max_length=64, null=True, blank=True, unique=True)
     thirtyfiveup_updated_at = models.DateTimeField(
         "35up updated at", null=True, blank=True, help_text="updatedAt of the last 35up report."
@@ -88,6 +93,8 @@ class Return(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="return_created_idx"),
             models.Index(fields=["status", "-created_at", "-id"], name="return_status_created_idx"),
+            # The 35up sync reads open returns least recently touched first.
+            models.Index(fields=["updated_at", "id"], name="return_updated_idx"),
         ]
         permissions = [
             ("cancel_return", "Can cancel returns"),
@@ -102,13 +109,18 @@ class Return(ConcurrentTransitionMixin, models.Model):
     # Shop-settable transitions: each with its own permission, each sent to 35up as a PATCH.
     @transition(
         field=status,
-        source=[R.CREATED, R.AWAITING_RETURN],
+        source=[R.NEW, R.CREATED, R.AWAITING_RETURN],
         target=R.CANCELLED,
         permission="returns.cancel_return",
         custom={"label": "Cancel return", "confirm": True},
     )
     def cancel(self):
-        """The customer keeps the items after all."""
+        """The customer keeps the items after all (a return 35up never accepted is cancelled
+        here only)."""
+
+    def releases_items(self):
+        """Whether the return, as it is now, gives its items back to the order's lines."""
+        return self.status in RELEASED_STATUSES or (self.status == R.CLOSED and self.items_released)
 
     @transition(
         field=status,

@@ -15,7 +15,6 @@ from core.statemachine import ReportOutcome, apply_status_report
 from orders.models import Order
 from returns.events import ReturnActionRequested, ReturnRequested, ReturnStatusReported
 from returns.models import (
-    RELEASED_STATUSES,
     REPORTED_MOVES,
     RETURNABLE_ORDER_STATUSES,
     Return,
@@ -61,10 +60,7 @@ def returnable_lines(order):
     """The order's lines with the quantity open or finished returns already hold (cancelled,
     rejected and expired returns give theirs back), in one query."""
     held = Coalesce(
-        Sum(
-            "returned__quantity",
-            filter=~Q(returned__return_request__status__in=RELEASED_STATUSES),
-        ),
+        Sum("returned__quantity", filter=Q(returned__return_request__items_released=False)),
         0,
     )
     return [
@@ -153,6 +149,14 @@ def request_return(*, order_id, lines, reason, actor: Actor) -> Return:
     return return_request
 
 
+def _note_release(return_request):
+    """Keep `items_released` true to the status (in the change's transaction)."""
+    released = return_request.releases_items()
+    if released != return_request.items_released:
+        return_request.items_released = released
+        Return.objects.filter(pk=return_request.pk).update(items_released=released)
+
+
 def action_permissions():
     """Permission of each shop action, as declared on the transition itself."""
     field = Return._meta.get_field("status")
@@ -192,6 +196,7 @@ def request_transition(*, return_id, action, actor: Actor, message="") -> Return
         with transaction.atomic():
             transition_method()
             return_request.save()
+            _note_release(return_request)
             change = ReturnStatusChange.record(
                 subject=return_request, from_status=from_status, actor=actor, message=message
             )
@@ -226,5 +231,6 @@ def apply_reported_status(*, return_id, status, reported_at=None, message="", ac
             message=message,
         )
         if outcome in (ReportOutcome.APPLIED, ReportOutcome.UNEXPECTED):
+            _note_release(return_request)
             events.publish(ReturnStatusReported(return_request, from_status, actor))
     return outcome

@@ -163,11 +163,16 @@ def _parse_returns(listed):
     for entry in listed:
         if not isinstance(entry, dict) or not entry.get("id"):
             raise ProviderBadAnswer(Provider.THIRTYFIVEUP, f"A return without id: {entry!r:.200}")
-        items = {
-            str(item.get("itemId")): int(item.get("quantity") or 0)
-            for item in entry.get("items") or []
-            if isinstance(item, dict)
-        }
+        items = {}
+        for item in entry.get("items") or []:
+            quantity = item.get("quantity") if isinstance(item, dict) else None
+            if isinstance(quantity, bool) or not str(quantity).strip().isdigit():
+                raise ProviderBadAnswer(
+                    Provider.THIRTYFIVEUP, f"A return item without a quantity: {item!r:.200}"
+                )
+            # One item named twice counts twice, as 35up would hold it.
+            item_id = str(item.get("itemId"))
+            items[item_id] = items.get(item_id, 0) + int(str(quantity).strip())
         parsed.append((str(entry["id"]), str(entry.get("status") or "").lower(), items))
     return tuple(parsed)
 

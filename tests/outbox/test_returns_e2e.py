@@ -291,7 +291,9 @@ def lost_answer(return_request):
     payload = return_request_payload(return_request.order.thirtyfiveup_id, lines)
     created = ThirtyFiveUpClient.from_settings().request_return(payload)
     delivery = delivery_of(return_request)
-    Delivery.objects.filter(pk=delivery.pk).update(state=DeliveryState.AMBIGUOUS, attempts=1)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state=DeliveryState.AMBIGUOUS, attempts=1, may_have_reached=True
+    )
     return created.id
 
 
@@ -367,7 +369,7 @@ def test_without_returns_in_35ups_answer_an_ambiguous_request_waits_for_a_person
     assert f"lists no returns, so the hub cannot tell whether return {return_request.pk}" in (
         delivery.error
     )
-    assert "check at 35up, then retry it or give it up" in delivery.error
+    assert "check at 35up, then send it again saying so, or give it up" in delivery.error
     return_request.refresh_from_db()
     assert (return_request.status, return_request.thirtyfiveup_id) == (ReturnStatus.NEW, None)
     # Nothing was sent again: 35up still holds the one return the lost request created.
@@ -424,14 +426,9 @@ def test_the_order_sync_and_the_return_sync_leave_each_other_alone(staff):
     assert Return.objects.get(pk=return_request.pk).status == ReturnStatus.CREATED
 
 
-# --- gaps in the hub's return code (reported; strict xfail until fixed) -----------------------
+# --- edges found while testing (each failed before its fix) ----------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="returns.services.returnable_lines counts a closed return as holding its items even "
-    "when it was cancelled (or rejected, expired) before 35up closed it",
-)
 def test_a_cancelled_return_gives_its_items_back_also_once_35up_closes_it(staff):
     order = delivered_order(9)
     return_request = request_return(order, staff)
@@ -452,11 +449,6 @@ def test_a_cancelled_return_gives_its_items_back_also_once_35up_closes_it(staff)
     assert again.status == ReturnStatus.CREATED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a return 35up refuses (POST /returns answered 400: delivery failed) stays `new` "
-    "for ever: it cannot be cancelled and keeps holding its items",
-)
 def test_a_return_35up_refuses_gives_its_items_back(staff):
     order = delivered_order(10)
     # 35up has closed the order meanwhile: it refuses any return of it.
@@ -468,17 +460,16 @@ def test_a_return_35up_refuses_gives_its_items_back(staff):
     assert "only fulfilled or delivered orders can be returned" in delivery.error
     refused.refresh_from_db()
     assert refused.status == ReturnStatus.NEW
+    assert [row.returnable for row in returns.returnable_lines(order)] == [0]
 
-    # The refused return holds nothing at 35up; the hub should not hold it either.
+    # Support reads 35up's refusal and cancels the return: 35up never had it, nothing is sent.
+    returns.request_transition(return_id=refused.pk, action="cancel", actor=staff)
+
     assert [row.returnable for row in returns.returnable_lines(order)] == [1]
+    assert delivery_of(refused).state == DeliveryState.FAILED
+    assert len(return_posts()) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrations.sync.open_returns_to_sync reads the returns whose 35up updatedAt is "
-    "oldest first, up to the limit: a return at rest keeps its place at the head for ever, so "
-    "one past the limit is never read (open_orders_to_sync has the same order)",
-)
 def test_the_sync_reaches_every_open_return_in_turn(staff):
     order = delivered_order(12, quantity=2)
     resting = request_return(order, staff)
@@ -496,12 +487,6 @@ def test_the_sync_reaches_every_open_return_in_turn(staff):
     assert moving.status == ReturnStatus.AWAITING_RETURN
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrations.handlers.request_return looks for the return before every retry, and "
-    "without `returns` in 35up's order answer that look ends with a person, even after a 429 "
-    "that applied nothing",
-)
 def test_a_request_answered_429_is_sent_again_without_returns_in_35ups_answer(staff):
     order = delivered_order(13)
     return_request = request_return(order, staff)
@@ -519,12 +504,6 @@ def test_a_request_answered_429_is_sent_again_without_returns_in_35ups_answer(st
     assert SandboxReturn.objects.count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="integrations.handlers.request_return looks for the return before every retry, so "
-    "the person's retry that the message asks for ends where it started (a person) while 35up's "
-    "order answer carries no `returns`: the return can never be sent",
-)
 def test_a_person_who_finds_nothing_at_35up_can_send_the_return_again(staff):
     order = delivered_order(14)
     return_request = request_return(order, staff)
@@ -537,11 +516,11 @@ def test_a_person_who_finds_nothing_at_35up_can_send_the_return_again(staff):
     sandbox_answered()
     assert sync_from_35up().ambiguous_for_a_person == 1
     delivery = delivery_of(return_request)
-    assert "then retry it or give it up" in delivery.error
+    assert "then send it again saying so, or give it up" in delivery.error
     assert SandboxReturn.objects.count() == 0
 
-    # The person checks at 35up, finds nothing, and retries.
-    services.retry_now(delivery_id=delivery.pk, actor_label="support")
+    # The person checks at 35up, finds nothing, and sends it again saying so.
+    services.retry_now(delivery_id=delivery.pk, actor_label="support", checked_absent=True)
     services.drain()
 
     assert delivery_of(return_request).state == DeliveryState.SUCCEEDED

@@ -1,7 +1,7 @@
 """Returns in a chosen status for tests, without going through 35up."""
 
 from orders.models import Order, OrderLine
-from returns.models import Return, ReturnLine
+from returns.models import RELEASED_STATUSES, Return, ReturnLine
 from tests.factories import order_in_status
 
 
@@ -28,6 +28,8 @@ def return_in_status(status, *, order=None, quantity=1):
         thirtyfiveup_item_id=line.thirtyfiveup_item_id,
     )
     Return.objects.filter(pk=return_request.pk).update(
-        status=status, thirtyfiveup_id=f"R-{return_request.pk}"
+        status=status,
+        thirtyfiveup_id=f"R-{return_request.pk}",
+        items_released=status in RELEASED_STATUSES,
     )
     return Return.objects.get(pk=return_request.pk)

@@ -7,7 +7,7 @@ from core.errors import ActionError, PermissionRefused, TransitionRefused
 from orders.models import OrderLine
 from outbox import services as outbox
 from returns.models import Return, ReturnStatus
-from returns.services import request_return, returnable_lines
+from returns.services import request_return, request_transition, returnable_lines
 from tests.factories import OrderLineFactory, UserFactory
 from tests.returns.helpers import return_in_status, returnable_order
 
@@ -121,6 +121,18 @@ def test_cancelled_rejected_and_expired_returns_give_their_quantity_back(status,
         assert "more than the 0 that can still be returned" in refusal(
             order, [(row.line.pk, 1)], staff
         )
+
+
+def test_a_return_35up_never_accepted_can_be_cancelled_and_gives_its_items_back(staff):
+    order = returnable_order(quantity=1)
+    line = order.lines.get()
+    refused_by_35up = ask(order, [(line.pk, 1)], staff)
+    assert returnable_lines(order)[0].returnable == 0
+
+    request_transition(return_id=refused_by_35up.pk, action="cancel", actor=staff)
+
+    assert returnable_lines(order)[0].returnable == 1
+    assert ask(order, [(line.pk, 1)], staff).lines.get().quantity == 1
 
 
 def test_the_35up_item_id_must_be_known(staff):

@@ -23,7 +23,7 @@ REPORTED_EDGES = [
 # The statuses the shop may set, and from where (DESIGN.md: cancelled from created and
 # awaiting_return; seller_received; seller_shipped; customer_shipped).
 SHOP_EDGES = {
-    "cancel": ({R.CREATED, R.AWAITING_RETURN}, R.CANCELLED),
+    "cancel": ({R.NEW, R.CREATED, R.AWAITING_RETURN}, R.CANCELLED),
     "mark_customer_shipped": ({R.AWAITING_RETURN}, R.CUSTOMER_SHIPPED),
     "mark_seller_received": ({R.AWAITING_RETURN, R.CUSTOMER_SHIPPED}, R.SELLER_RECEIVED),
     "mark_seller_shipped": ({R.SELLER_RECEIVED}, R.SELLER_SHIPPED),
@@ -153,12 +153,16 @@ def test_each_shop_action_from_each_status(action, status, staff):
             "staff",
             "parcel NL123",
         )
-        patch = outbox.for_subject(return_request).get()
-        assert (patch.provider, patch.operation, patch.payload) == (
-            "35up",
-            "update_return_status",
-            {"status": target},
-        )
+        if status == R.NEW:
+            # 35up never accepted it: cancelled here only, nothing to tell 35up.
+            assert not outbox.for_subject(return_request).exists()
+        else:
+            patch = outbox.for_subject(return_request).get()
+            assert (patch.provider, patch.operation, patch.payload) == (
+                "35up",
+                "update_return_status",
+                {"status": target},
+            )
     else:
         with pytest.raises(TransitionRefused) as refused:
             request_transition(return_id=return_request.pk, action=action, actor=staff)
@@ -179,6 +183,32 @@ def test_each_shop_action_needs_its_own_permission(action):
         request_transition(return_id=return_request.pk, action=action, actor=nobody)
 
     assert Return.objects.get(pk=return_request.pk).status == return_request.status
+
+
+@pytest.mark.parametrize(
+    ("path", "released"),
+    [
+        ([R.CANCELLED, R.CLOSED], True),
+        ([R.REJECTED, R.CLOSED], True),
+        ([R.EXPIRED, R.CLOSED], True),
+        ([R.REFUNDED, R.CLOSED], False),
+        ([R.VOIDED, R.CLOSED], False),
+        ([R.CANCELLED, R.AWAITING_RETURN], False),
+    ],
+)
+def test_a_return_keeps_its_items_released_once_closed(path, released):
+    return_request = return_in_status(R.CREATED)
+    for status in path:
+        apply_reported_status(return_id=return_request.pk, status=status)
+    return_request.refresh_from_db()
+    assert return_request.items_released is released
+
+
+def test_cancelling_releases_the_items(staff):
+    return_request = return_in_status(R.AWAITING_RETURN)
+    request_transition(return_id=return_request.pk, action="cancel", actor=staff)
+    return_request.refresh_from_db()
+    assert return_request.items_released
 
 
 def test_the_transitions_declare_their_permissions():

@@ -1,11 +1,13 @@
-"""Demo data for `manage.py seed_demo`: two staff users and 50 orders across every status.
+"""Demo data for `manage.py seed_demo`: two staff users, 50 orders across every status and six
+returns of delivered or fulfilled orders in several return statuses.
 
 Everything is fixed (no randomness). Orders come in through `ingest_order` and really travel:
 the sandbox 35up is served over HTTP from this process while seeding, each order is placed there
 through the outbox, the shop's requests go out as PATCHes, and 35up's later moves are made at the
 sandbox and read back by the sync. So every demo order has a 35up id and the history a real order
-would have. Sendcloud, Shipup and Reevoo deliveries stay queued for the delivery loop of
-`make run`, which sends them within the providers' rate limits.
+would have. Returns travel the same way: requested through `returns.services`, POSTed to the
+sandbox, moved on there and read back. Sendcloud, Shipup and Reevoo deliveries stay queued for the
+delivery loop of `make run`, which sends them within the providers' rate limits.
 """
 
 import random
@@ -19,11 +21,13 @@ from django.test import override_settings
 from core.actors import Actor
 from core.groups import SUPPORT
 from integrations.providers import Provider
-from integrations.sync import sync_order
+from integrations.sync import sync_order, sync_return
 from orders.ingest import IngestOutcome, ingest_order
-from orders.models import OrderStatus
+from orders.models import Order, OrderStatus
 from orders.services import add_note, add_shipment, request_transition
 from outbox.services import drain
+from returns import services as return_services
+from returns.models import ReturnStatus
 from sandbox import thirtyfiveup as sandbox_35up
 from sandbox.server import sandbox_in_thread
 
@@ -37,6 +41,7 @@ DEMO_ORDER_COUNT = 50
 DEMO_CLOCK = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 S = OrderStatus
+R = ReturnStatus
 
 
 @dataclass(frozen=True)
@@ -238,6 +243,47 @@ NOTES = {
 
 
 @dataclass(frozen=True)
+class DemoReturn:
+    """A return of one demo order: its reason and what happens to it after 35up accepts it
+    (Report: 35up moves it; Request: support runs a shop action)."""
+
+    reason: str
+    steps: list
+    # Every unit of every line; otherwise one unit of the first line.
+    whole_order: bool = False
+
+
+TO_CUSTOMER_SHIPPED = [Report(R.AWAITING_RETURN), Report(R.CUSTOMER_SHIPPED)]
+TO_REFUNDED = [
+    *TO_CUSTOMER_SHIPPED,
+    Report(R.VENDOR_RECEIVED),
+    Report(R.CONFIRMED),
+    Report(R.REFUNDED),
+]
+
+# One story per returnable demo order, oldest first (demo_return_stories()).
+RETURN_STORIES = [
+    DemoReturn("Wrong size: does not fit the customer's device.", [Report(R.AWAITING_RETURN)]),
+    DemoReturn("Arrived with a cracked corner.", TO_CUSTOMER_SHIPPED),
+    # Waits on the shop: it must ship the items on to the vendor (the admin index counts it).
+    DemoReturn(
+        "Customer brought it back to the shop instead of sending it.",
+        [
+            Report(R.AWAITING_RETURN),
+            Request("mark_seller_received", "Handed in at the shop counter."),
+        ],
+    ),
+    DemoReturn("Stopped working after a week.", TO_REFUNDED, whole_order=True),
+    DemoReturn("Ordered twice by mistake.", [*TO_REFUNDED, Report(R.CLOSED)]),
+    DemoReturn(
+        "Customer changed their mind.",
+        [Report(R.AWAITING_RETURN), Request("cancel", "Customer decided to keep it after all.")],
+    ),
+]
+DEMO_RETURN_COUNT = len(RETURN_STORIES)
+
+
+@dataclass(frozen=True)
 class DemoOrder:
     document: dict
     steps: list
@@ -261,6 +307,18 @@ def demo_orders():
         DemoOrder(_document(number, index, ordered_at, basket_picker), steps, ordered_at)
         for number, (ordered_at, index, steps) in enumerate(drafts, start=1)
     ]
+
+
+def demo_return_stories():
+    """{reference: DemoReturn}: the stories go to the demo orders that end fulfilled or
+    delivered, oldest first. Fixed by the scenario, not by the database, so a second run picks
+    the same orders."""
+    returnable = [
+        demo_order.document["reference"]
+        for demo_order in demo_orders()
+        if demo_order.steps and demo_order.steps[-1] in (Report(S.FULFILLED), Report(S.DELIVERED))
+    ]
+    return dict(zip(returnable, RETURN_STORIES, strict=False))
 
 
 def _document(number, index, ordered_at, basket_picker):
@@ -312,19 +370,25 @@ class SeedReport:
     unchanged_orders: int = 0
     refused: list = field(default_factory=list)
     statuses: set = field(default_factory=set)
+    created_returns: int = 0
+    unchanged_returns: int = 0
+    return_statuses: set = field(default_factory=set)
 
     @property
     def changed(self):
-        return bool(self.created_users or self.created_orders)
+        return bool(self.created_users or self.created_orders or self.created_returns)
 
 
 def seed_demo():
-    """Create the demo users and orders that are missing; existing ones are left as they are."""
+    """Create the demo users, orders and returns that are missing; existing ones are left as
+    they are."""
     report = SeedReport()
     support_user = _seed_users(report)
     with sandbox_in_thread():
         for demo_order in demo_orders():
             _seed_order(demo_order, support_user, report)
+        for reference, story in demo_return_stories().items():
+            _seed_return(reference, story, support_user, report)
     return report
 
 
@@ -393,6 +457,48 @@ def _seed_order(demo_order, support_user, report):
     order.refresh_from_db()
     report.created_orders += 1
     report.statuses.add(order.status)
+
+
+def _seed_return(reference, story, support_user, report):
+    """One return of a demo order, requested by support and moved on as `story` tells; an
+    order that has a return already (an earlier run's, or one made in the demo) is left alone,
+    as is one 35up has moved past returning (a demo left running closes orders)."""
+    order = Order.objects.filter(reference=reference).first()
+    if order is None:
+        return
+    existing = order.returns.order_by("id").first()
+    if existing is not None:
+        report.unchanged_returns += 1
+        report.return_statuses.add(existing.status)
+        return
+    if return_services.order_return_refusal(order):
+        return
+    lines = list(order.lines.order_by("id"))
+    requested = [(line.pk, line.quantity) for line in lines] if story.whole_order else []
+    return_request = return_services.request_return(
+        order_id=order.pk,
+        lines=requested or [(lines[0].pk, 1)],
+        reason=story.reason,
+        actor=Actor.staff(support_user),
+    )
+    _send_to_35up()
+    for step in story.steps:
+        return_request.refresh_from_db()
+        if isinstance(step, Request):
+            return_services.request_transition(
+                return_id=return_request.pk,
+                action=step.action,
+                actor=Actor.staff(support_user),
+                message=step.message,
+            )
+            _send_to_35up()
+        elif step.status != return_request.status:
+            # 35up moves the return on; the hub hears it by reading it back, as the sync does.
+            sandbox_35up.advance_return(return_request.thirtyfiveup_id, step.status)
+            sync_return(return_request)
+    return_request.refresh_from_db()
+    report.created_returns += 1
+    report.return_statuses.add(return_request.status)
 
 
 def _ship(order, *, shipped_at):

@@ -99,7 +99,12 @@ def place_order_at_35up(order, *, delivery_id=None):
             # 35up answers the POST with id and status only; the item ids that returns need come
             # with a read. If the read fails, the outbox's next attempt finds the order by
             # reference before sending anything again.
-            placed = client.get_order(placed.id)
+            try:
+                placed = client.get_order(placed.id)
+            except ProviderError as error:
+                # Whatever the read's own error says, the POST before it reached 35up.
+                error.may_have_reached = True
+                raise
     link_placement(order, placed)
     apply_35up_report(order_id=order.pk, record=placed, excluding_delivery=delivery_id)
     record_success(

@@ -1,14 +1,11 @@
 """Read queries of the order screens that are more than a filter."""
 
 import csv
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 
 from django.db.models import Count, DecimalField, F, Sum
 
-from orders.models import OrderStatusChange
-from outbox.models import Delivery
-from outbox.selectors import deliveries_for_timeline, first_line
+from outbox.selectors import subject_timeline
 
 ORDER_CSV_HEADER = [
     "reference",
@@ -84,42 +81,6 @@ def order_csv_lines(queryset):
         yield writer.writerow(row)
 
 
-# Deliveries shown on the order page; the delivery admin lists them all.
-TIMELINE_DELIVERY_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class TimelineEntry:
-    """A status change or a delivery of one order, at the time it happened (was queued)."""
-
-    at: datetime
-    status_change: OrderStatusChange | None = None
-    delivery: Delivery | None = None
-
-    @property
-    def error_first_line(self):
-        return first_line(self.delivery.error) if self.delivery else ""
-
-
-@dataclass(frozen=True)
-class Timeline:
-    entries: list
-    # True when older deliveries than those shown exist.
-    deliveries_cut: bool
-
-
 def order_timeline(order):
     """Status changes and deliveries of `order`, oldest first, in two queries."""
-    deliveries = deliveries_for_timeline(
-        subject_type="orders.order", subject_id=order.pk, limit=TIMELINE_DELIVERY_LIMIT + 1
-    )
-    entries = [
-        TimelineEntry(change.created_at, status_change=change) for change in order.history.all()
-    ]
-    entries += [
-        TimelineEntry(delivery.created_at, delivery=delivery)
-        for delivery in reversed(deliveries[:TIMELINE_DELIVERY_LIMIT])
-    ]
-    # A change comes before the deliveries it wrote, even when the clock ties.
-    entries.sort(key=lambda entry: (entry.at, entry.delivery is not None))
-    return Timeline(entries, deliveries_cut=len(deliveries) > TIMELINE_DELIVERY_LIMIT)
+    return subject_timeline(order, order.history.all())

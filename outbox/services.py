@@ -255,9 +255,11 @@ def _record(delivery, result, duration_ms):
     else:
         # A bug of ours, or an answer we cannot handle: retrying the same thing would fail the
         # same way, so the row fails with the error for a person to read (and retry if fixed).
+        # A call may have gone out before it: a retry of an unsafe operation looks first.
         _finish(
             delivery,
             state=DeliveryState.FAILED,
+            may_have_reached=True,
             finished_at=timezone.now(),
             error=f"Internal error: {type(result).__name__}: {result}"[:5_000],
             duration_ms=duration_ms,

@@ -1,14 +1,27 @@
-"""seed_demo as a new user meets it: users, 50 orders in every status, placed at the sandbox."""
+"""seed_demo as a new user meets it: users, 50 orders in every status, placed at the sandbox, and
+returns of delivered or fulfilled orders in several return statuses, requested there too."""
 
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from orders.models import Order, OrderNote, OrderStatus, Shipment
+from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment
 from outbox.models import Delivery, DeliveryState
-from sandbox.models import SandboxOrder
+from returns.models import Return, ReturnStatusChange
+from sandbox.models import SandboxOrder, SandboxReturn
+
+# One demo return per story (demo.scenario.RETURN_STORIES).
+RETURN_STATUSES = {
+    "awaiting_return",
+    "customer_shipped",
+    "seller_received",
+    "refunded",
+    "closed",
+    "cancelled",
+}
 
 # The sandbox is served over HTTP from a thread while seeding: it must see committed rows.
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("staff_groups")]
@@ -67,6 +80,7 @@ def test_seed_demo_creates_users_and_orders_in_every_status_and_country(client):
     # Seeding takes seconds (real HTTP to the sandbox): one run serves the checks below.
     check_orders_are_placed_at_the_sandbox_35up_once_each_with_its_status()
     check_orders_have_real_history()
+    check_returns_are_requested_at_the_sandbox_35up_and_moved_on(client)
     check_a_second_run_changes_nothing()
 
 
@@ -102,9 +116,61 @@ def check_orders_have_real_history():
     assert not delivered.history.filter(unexpected=True).exists()
 
 
+def check_returns_are_requested_at_the_sandbox_35up_and_moved_on(client):
+    # Placing an order at 35up gives its lines their 35up item ids, which a return needs.
+    placed_lines = OrderLine.objects.filter(order__thirtyfiveup_id__isnull=False)
+    assert placed_lines.exists()
+    assert not placed_lines.filter(thirtyfiveup_item_id="").exists()
+
+    returns = Return.objects.select_related("order")
+    assert returns.count() == 6
+    assert set(returns.values_list("status", flat=True)) == RETURN_STATUSES
+    at_sandbox = dict(SandboxReturn.objects.values_list("public_id", "status"))
+    assert len(at_sandbox) == 6
+    for return_request in returns:
+        assert return_request.order.reference.startswith("DEMO-")
+        assert return_request.order.status in {"fulfilled", "delivered"}
+        assert at_sandbox[return_request.thirtyfiveup_id] == return_request.status
+        assert return_request.requested_by_label == "support"
+        assert return_request.reason
+        lines = list(return_request.lines.all())
+        assert lines and all(line.thirtyfiveup_item_id for line in lines)
+        steps = list(return_request.history.values_list("from_status", "to_status", "source"))
+        assert steps[0] == ("new", "new", "staff")
+        assert ("new", "created", "provider") in steps
+    assert not returns.filter(status_unexpected=True).exists()
+    assert not ReturnStatusChange.objects.filter(unexpected=True).exists()
+    # The shop's own moves went out as PATCHes and came back as 35up's answer.
+    shop_moves = set(
+        ReturnStatusChange.objects.filter(source="staff")
+        .exclude(from_status="new", to_status="new")
+        .values_list("from_status", "to_status")
+    )
+    assert shop_moves == {
+        ("awaiting_return", "seller_received"),
+        ("awaiting_return", "cancelled"),
+    }
+    refunded = returns.get(status="refunded")
+    assert refunded.lines.count() == refunded.order.lines.count()
+    assert [line.quantity for line in refunded.lines.all()] == [
+        line.quantity for line in refunded.order.lines.all()
+    ]
+    return_deliveries = Delivery.objects.filter(subject_type="returns.return")
+    assert return_deliveries.filter(operation="request_return").count() == 6
+    assert set(return_deliveries.values_list("state", flat=True)) == {DeliveryState.SUCCEEDED}
+
+    # The shop must ship one return on to the vendor: the admin index says so.
+    assert client.login(username="support", password="orderhub-support")
+    index = client.get(reverse("admin:index")).content.decode()
+    waiting = index[index.index('id="return-alerts"') :]
+    assert "?status__exact=seller_received" in waiting
+    assert 'font-weight:bold">1</td>' in waiting
+
+
 def check_a_second_run_changes_nothing():
     counts = (Order.objects.count(), Shipment.objects.count(), OrderNote.objects.count())
     statuses = dict(Order.objects.values_list("reference", "status"))
+    return_statuses = dict(Return.objects.values_list("pk", "status"))
     deliveries = Delivery.objects.count()
 
     out, error = run("seed_demo")
@@ -115,6 +181,8 @@ def check_a_second_run_changes_nothing():
     assert "admin / orderhub-demo" in out
     assert (Order.objects.count(), Shipment.objects.count(), OrderNote.objects.count()) == counts
     assert dict(Order.objects.values_list("reference", "status")) == statuses
+    assert dict(Return.objects.values_list("pk", "status")) == return_statuses
+    assert SandboxReturn.objects.count() == 6
     assert Delivery.objects.count() == deliveries
     assert get_user_model().objects.filter(username__in=["admin", "support"]).count() == 2
 

@@ -21,8 +21,9 @@ CHANGELIST_URL = reverse("admin:orders_order_changelist")
 # session, user, user permissions, group permissions, capped count, one page of orders
 CHANGELIST_QUERIES = 6
 # session, user, user and group permissions, the order, lines, shipments, their lines, notes,
-# status history, deliveries (timeline), deliveries per provider (sync panel), provider ids
-CHANGE_PAGE_QUERIES = 13
+# status history, deliveries (timeline), deliveries per provider (sync panel), provider ids,
+# returns with their lines (returns section)
+CHANGE_PAGE_QUERIES = 14
 
 
 @pytest.fixture

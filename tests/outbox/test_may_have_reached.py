@@ -17,7 +17,10 @@ from integrations.providers import Provider
 from integrations.services import write_delivery
 from outbox import services
 from outbox.models import Delivery, DeliveryState
+from sandbox import faults
+from sandbox.models import SandboxOrder
 from tests.factories import order_in_status
+from tests.outbox.conftest import run_worker_until_settled
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +75,30 @@ def test_a_plain_retry_keeps_looking_first(placement):
     fail_once(placement, ProviderNoAnswer("35up", "read timeout"))
     services.retry_now(delivery_id=placement.pk, actor_label="ann")
     assert Delivery.objects.get(pk=placement.pk).may_have_reached
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_refused_after_the_post_still_counts_as_reached(providers_at_sandbox):
+    """35up created the order; the read of its item ids got a 429. The POST did reach 35up: the
+    next attempt looks by reference instead of creating a second order."""
+    order = order_in_status("new")
+    delivery = write_delivery(order, Provider.THIRTYFIVEUP, PLACE_ORDER, Actor.system("t"))
+    faults.configure_faults(
+        retry_after_seconds=0, queue=[{"fault": "429", "provider": "35up", "method": "GET"}]
+    )
+
+    run_worker_until_settled(timeout=30)
+
+    delivery.refresh_from_db()
+    order.refresh_from_db()
+    assert delivery.state == DeliveryState.SUCCEEDED
+    assert "Found at 35up" in delivery.error
+    assert SandboxOrder.objects.filter(reference=order.reference).count() == 1
+    assert order.thirtyfiveup_id == SandboxOrder.objects.get(reference=order.reference).public_id
+
+
+def test_an_internal_error_counts_as_reached(placement):
+    [claimed] = services.claim(limit=1, ids=[placement.pk])
+    services._record(claimed, RuntimeError("bug after the call"), 5)
+    delivery = Delivery.objects.get(pk=placement.pk)
+    assert (delivery.state, delivery.may_have_reached) == (DeliveryState.FAILED, True)

@@ -14,6 +14,7 @@ from integrations.services import apply_35up_report, apply_35up_return_report
 from integrations.thirtyfiveup.client import ThirtyFiveUpClient
 from orders.models import Order, OrderStatus
 from outbox import services as outbox
+from outbox.errors import DeliveryError
 from returns.models import Return, ReturnStatus
 
 logger = logging.getLogger(__name__)
@@ -83,6 +84,15 @@ def sync_order(order, client=None):
     return apply_35up_report(order_id=order.pk, record=record)
 
 
+def _log_failure(subject, error):
+    """A provider's refusal or silence is expected now and then: one line. Anything else is a
+    bug of ours: its traceback."""
+    if isinstance(error, DeliveryError):
+        logger.warning("35up sync of %s failed: %s", subject, error.text.splitlines()[0])
+    else:
+        logger.exception("35up sync of %s failed", subject)
+
+
 def sync_from_35up(*, limit=None):
     report = SyncReport()
     if not is_enabled(Provider.THIRTYFIVEUP):
@@ -101,7 +111,7 @@ def sync_from_35up(*, limit=None):
         except Exception as error:
             # One bad record (an answer we cannot read, a database refusal) never stops the
             # sync of the other orders.
-            logger.warning("35up sync of %s failed", order.reference, exc_info=True)
+            _log_failure(f"order {order.reference}", error)
             report.errors.append(f"{order.reference}: {getattr(error, 'text', error)}")
             continue
         report.count(outcome)
@@ -110,7 +120,7 @@ def sync_from_35up(*, limit=None):
         try:
             outcome = sync_return(return_request, client)
         except Exception as error:
-            logger.warning("35up sync of return %s failed", return_request.pk, exc_info=True)
+            _log_failure(f"return {return_request.pk}", error)
             report.errors.append(f"return {return_request.pk}: {getattr(error, 'text', error)}")
             continue
         report.return_outcomes[outcome] = report.return_outcomes.get(outcome, 0) + 1

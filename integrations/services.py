@@ -135,6 +135,17 @@ def link_placement(order, record):
             OrderLine.objects.filter(order=order, sku=sku).update(thirtyfiveup_item_id=item_id)
 
 
+def change_on_its_way(subject, excluding_delivery=None):
+    """Whether a 35up delivery of ours about `subject` is queued, sending, waiting to retry or
+    unsettled (other than `excluding_delivery`, the call whose answer is being applied)."""
+    unsent = outbox.for_subject(subject).filter(
+        provider=Provider.THIRTYFIVEUP, state__in=UNSETTLED_STATES
+    )
+    if excluding_delivery is not None:
+        unsent = unsent.exclude(pk=excluding_delivery)
+    return unsent.exists()
+
+
 def apply_35up_report(*, order_id, record, excluding_delivery=None):
     """Apply what 35up reports about an order, unless a change of ours is still on its way to
     35up (queued, sending, waiting to retry, or unsettled): its answer would be older than our
@@ -142,12 +153,7 @@ def apply_35up_report(*, order_id, record, excluding_delivery=None):
     lands before this check (and holds the report back) or waits for it."""
     with transaction.atomic():
         order = Order.objects.select_for_update().get(pk=order_id)
-        unsent = outbox.for_subject(order).filter(
-            provider=Provider.THIRTYFIVEUP, state__in=UNSETTLED_STATES
-        )
-        if excluding_delivery is not None:
-            unsent = unsent.exclude(pk=excluding_delivery)
-        if unsent.exists():
+        if change_on_its_way(order, excluding_delivery):
             return ReportOutcome.HELD_BACK
         return apply_reported_status(
             order_id=order_id, status=record.status, reported_at=record.updated_at
@@ -426,12 +432,7 @@ def apply_35up_return_report(*, return_id, status, reported_at, excluding_delive
     (the same rule, and the same lock-first order, as for orders)."""
     with transaction.atomic():
         return_request = Return.objects.select_for_update().get(pk=return_id)
-        unsent = outbox.for_subject(return_request).filter(
-            provider=Provider.THIRTYFIVEUP, state__in=UNSETTLED_STATES
-        )
-        if excluding_delivery is not None:
-            unsent = unsent.exclude(pk=excluding_delivery)
-        if unsent.exists():
+        if change_on_its_way(return_request, excluding_delivery):
             return ReportOutcome.HELD_BACK
         return apply_reported_return_status(
             return_id=return_id, status=status, reported_at=reported_at

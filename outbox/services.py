@@ -48,12 +48,19 @@ def subject_label(subject):
 
 
 def enqueue(*, provider, operation, subject, payload=None, target="", created_by=""):
-    """Write a delivery about `subject`; call it inside the transaction of the change.
+    """Write a delivery about `subject`; call it inside the transaction of the change (alone, it
+    runs in a transaction of its own).
 
     For an operation that coalesces, a delivery of the subject still queued (not yet claimed)
     takes this change too and is returned instead of a new row.
     """
     spec = registry.spec_for(provider, operation)
+    with transaction.atomic():
+        return _write(spec, subject, payload, target, created_by)
+
+
+def _write(spec, subject, payload, target, created_by):
+    provider, operation = spec.key
     subject_type = subject_label(subject)
     if spec.coalesce and (queued := _queued_to_coalesce(provider, operation, subject)):
         return queued

@@ -2,11 +2,16 @@
 
 
 class ActionError(Exception):
-    """A request that cannot be carried out; the message is for the user."""
+    """A request that cannot be carried out; the message is for the user.
 
-    def __init__(self, message):
+    `field_errors` ({"lines[0].quantity": ["..."]}) says which input each problem belongs to, for
+    doors that can show it there (API responses, form fields); `message` still says it all.
+    """
+
+    def __init__(self, message, *, field_errors=None):
         super().__init__(message)
         self.message = message
+        self.field_errors = dict(field_errors or {})
 
 
 class PermissionRefused(ActionError):

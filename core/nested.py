@@ -7,22 +7,38 @@ def _join(path, key):
     return f"{path}.{key}" if path else str(key)
 
 
-def flatten_errors(errors, path=""):
-    """{"fulfillments": {"0": {"country": "Wrong"}}} -> ["fulfillments[0].country: Wrong"].
+def error_paths(errors, path=""):
+    """{"fulfillments": {"0": {"country": ["Wrong"]}}} -> {"fulfillments[0].country": ["Wrong"]}.
 
-    Lists of messages give one line each; lists of nested objects are indexed like dict keys.
+    Lists of messages stay lists; lists of nested objects are indexed like dict keys. Errors that
+    belong to no field sit under "".
     """
+    paths = {}
     if isinstance(errors, dict):
-        lines = []
         for key, value in errors.items():
-            lines.extend(flatten_errors(value, _join(path, key)))
-        return lines
+            for sub_path, messages in error_paths(value, _join(path, key)).items():
+                paths.setdefault(sub_path, []).extend(messages)
+        return paths
     if isinstance(errors, list | tuple):
         if all(isinstance(item, str) for item in errors):
-            return [f"{path}: {item}" if path else str(item) for item in errors]
-        lines = []
+            return {path: [str(item) for item in errors]} if errors else {}
         for index, item in enumerate(errors):
             if item:
-                lines.extend(flatten_errors(item, _join(path, index)))
-        return lines
-    return [f"{path}: {errors}" if path else str(errors)]
+                for sub_path, messages in error_paths(item, _join(path, index)).items():
+                    paths.setdefault(sub_path, []).extend(messages)
+        return paths
+    return {path: [str(errors)]}
+
+
+def lines_from_paths(paths):
+    """{"a.b": ["Wrong"]} -> ["a.b: Wrong"]; messages under "" stand alone."""
+    return [
+        f"{path}: {message}" if path else message
+        for path, messages in paths.items()
+        for message in messages
+    ]
+
+
+def flatten_errors(errors, path=""):
+    """{"fulfillments": {"0": {"country": "Wrong"}}} -> ["fulfillments[0].country: Wrong"]."""
+    return lines_from_paths(error_paths(errors, path))

@@ -15,7 +15,7 @@ from rest_framework import serializers
 
 from core import events
 from core.actors import Actor
-from core.nested import flatten_errors
+from core.nested import error_paths, lines_from_paths
 from orders.events import OrderReceived
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from orders.validators import validate_country, validate_language
@@ -107,10 +107,20 @@ class IngestOutcome:
 
 @dataclass
 class IngestResult:
+    """What became of one document. `field_errors` maps a path in the document
+    ("lines[0].quantity", "" for the document as a whole) to its problems; `conflict` says the
+    reference exists with other content (the API's 409)."""
+
     reference: str
     outcome: str
     order: Order | None = None
-    errors: list[str] = field(default_factory=list)
+    field_errors: dict[str, list[str]] = field(default_factory=dict)
+    conflict: bool = False
+
+    @property
+    def errors(self) -> list[str]:
+        """One readable line per problem, for logs and the import command."""
+        return lines_from_paths(self.field_errors)
 
 
 def _digest(data):
@@ -166,13 +176,13 @@ def ingest_order(document, *, actor: Actor) -> IngestResult:
     serializer = OrderIngestSerializer(data=document)
     if not serializer.is_valid():
         return IngestResult(
-            reference, IngestOutcome.REFUSED, errors=flatten_errors(serializer.errors)
+            reference, IngestOutcome.REFUSED, field_errors=error_paths(serializer.errors)
         )
     data = serializer.validated_data
     reference = data["reference"]
     order, lines, errors = _build(data)
     if errors:
-        return IngestResult(reference, IngestOutcome.REFUSED, errors=flatten_errors(errors))
+        return IngestResult(reference, IngestOutcome.REFUSED, field_errors=error_paths(errors))
     digest = _digest({**data, "shipping_address": dict(data["shipping_address"])})
     existing = Order.objects.filter(reference=reference).first()
     if existing is not None:
@@ -202,8 +212,11 @@ def _compare_with_existing(existing, digest):
         existing.reference,
         IngestOutcome.REFUSED,
         order=existing,
-        errors=[
-            f"reference: order {existing.reference} already exists with different content; "
-            "a repeat must be identical (orders are never merged)."
-        ],
+        conflict=True,
+        field_errors={
+            "reference": [
+                f"order {existing.reference} already exists with different content; "
+                "a repeat must be identical (orders are never merged)."
+            ]
+        },
     )

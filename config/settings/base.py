@@ -183,3 +183,16 @@ SYNC_BATCH_LIMIT = env.int("SYNC_BATCH_LIMIT", default=500)
 # Pages of 100 read from 35up's GET /orders when looking for an ambiguous placement; past them a
 # person decides (35up promises no filter on that list, so the hub may have to read all of it).
 THIRTYFIVEUP_LOOKUP_MAX_PAGES = env.int("THIRTYFIVEUP_LOOKUP_MAX_PAGES", default=200)
+
+# Ingest limits (docs/ingest-format.md "Limits"): every door refuses what goes beyond them.
+# The import command's file (and what a door hands to orders.ingest.parse_ingest_json), in bytes.
+INGEST_MAX_FILE_BYTES = env.int("INGEST_MAX_FILE_BYTES", default=20 * 1024 * 1024)
+INGEST_MAX_LINES_PER_ORDER = env.int("INGEST_MAX_LINES_PER_ORDER", default=100)
+INGEST_MAX_LINE_QUANTITY = env.int("INGEST_MAX_LINE_QUANTITY", default=10_000)
+INGEST_MAX_CONFIG_KEYS = env.int("INGEST_MAX_CONFIG_KEYS", default=50)
+INGEST_MAX_CONFIG_VALUE_LENGTH = env.int("INGEST_MAX_CONFIG_VALUE_LENGTH", default=200)
+# Any object key (config keys included), and any string the format gives no shorter limit.
+INGEST_MAX_KEY_LENGTH = env.int("INGEST_MAX_KEY_LENGTH", default=100)
+INGEST_MAX_STRING_LENGTH = env.int("INGEST_MAX_STRING_LENGTH", default=1_000)
+# Objects and arrays inside one order (the format itself needs 3: lines, a line, its config).
+INGEST_MAX_DEPTH = env.int("INGEST_MAX_DEPTH", default=8)

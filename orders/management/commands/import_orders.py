@@ -1,21 +1,26 @@
 """Import orders from a JSON array in the ingest format (docs/ingest-format.md)."""
 
-import json
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from core.actors import Actor
-from orders.ingest import IngestOutcome, ingest_order
-
-NO_REFERENCE = "(no reference)"
+from orders.ingest import (
+    NO_REFERENCE,
+    IngestOutcome,
+    IngestParseError,
+    ingest_order,
+    parse_ingest_json,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Import orders from FILE, a JSON array of orders in the ingest format ('-' reads standard "
-        "input). Each order is created, found unchanged, or refused with its reasons; valid orders "
-        "are created even when others are refused. Exits non-zero when any order was refused."
+        "input), at most INGEST_MAX_FILE_BYTES long. Each order is created, found unchanged, or "
+        "refused with its reasons; valid orders are created even when others are refused. Exits "
+        "non-zero when any order was refused."
     )
 
     def add_arguments(self, parser):
@@ -44,36 +49,17 @@ class Command(BaseCommand):
 
     def _read(self, file):
         name = "standard input" if file == "-" else file
+        # One byte past the limit is enough to know the file is too large.
+        size = settings.INGEST_MAX_FILE_BYTES + 1
         try:
             if file == "-":
-                documents = json.load(sys.stdin)
+                raw = getattr(sys.stdin, "buffer", sys.stdin).read(size)
             else:
-                with open(file, encoding="utf-8") as handle:
-                    documents = json.load(handle)
+                with open(file, "rb") as handle:
+                    raw = handle.read(size)
         except OSError as error:
             raise CommandError(f"Cannot read {name}: {error.strerror}.") from None
-        except UnicodeDecodeError as error:
-            raise CommandError(f"{name} is not UTF-8 text: {error.reason}.") from None
-        except json.JSONDecodeError as error:
-            raise CommandError(
-                f"{name} is not valid JSON: {error.msg} at line {error.lineno}, "
-                f"column {error.colno}. Nothing was imported."
-            ) from None
-        if not isinstance(documents, list):
-            raise CommandError(
-                f"{name} must hold a JSON array of orders, not a JSON {_json_type(documents)}. "
-                "Nothing was imported."
-            )
-        return documents
-
-
-def _json_type(value):
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    if value is None:
-        return "null"
-    return "number"
+        try:
+            return parse_ingest_json(raw, name=name)
+        except IngestParseError as error:
+            raise CommandError(f"{error} Nothing was imported.") from None

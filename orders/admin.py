@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from core.actors import Actor
+from core.admin import ListParametersMixin
 from core.errors import ActionError, Conflict, PermissionRefused, TransitionRefused
 from core.paginator import CappedCountPaginator
 from integrations.providers import Provider, disabled_providers
@@ -34,7 +35,7 @@ from integrations.services import (
 )
 from orders.forms import PushProviderForm, TransitionMessageForm
 from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment, ShipmentLine
-from orders.selectors import order_csv_lines, order_timeline
+from orders.selectors import order_csv_lines, order_timeline, search_orders
 from orders.services import (
     ACTION_PAST,
     SHOP_ACTIONS,
@@ -144,22 +145,19 @@ class OrderNoteInline(admin.TabularInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
     list_display = ["reference", "customer", "status_badge", "thirtyfiveup_id", "created_at"]
     list_filter = [
         "status",
         ("shipping_country", admin.ChoicesFieldListFilter),
         ("created_at", admin.DateFieldListFilter),
     ]
-    # Every search term hits a unique or functional (UPPER) index: no icontains on a large table.
-    search_fields = [
-        "reference__exact",
-        "thirtyfiveup_id__exact",
-        "email__iexact",
-        "last_name__iexact",
-    ]
+    # The search itself is orders.selectors.search_orders (get_search_results); a non-empty
+    # search_fields only makes the admin show the search box.
+    search_fields = ["reference"]
     search_help_text = (
-        "Exact reference or 35up id, or a customer's full email or last name (any case)."
+        "Any part of a reference or 35up id, a customer's first or last name or both, or part "
+        "of an email; any case, accents optional."
     )
     show_full_result_count = False
     paginator = CappedCountPaginator
@@ -222,6 +220,9 @@ class OrderAdmin(admin.ModelAdmin):
                 "35up reported a move outside its documented graph: check the status history.",
             )
         return badge
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_orders(queryset, search_term), False
 
     def has_add_permission(self, request):
         # Orders come in through ingest (import command, API), which validates the whole document.

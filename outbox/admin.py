@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
+from core.admin import ListParametersMixin
 from core.paginator import CappedCountPaginator
 from outbox import registry, services
 from outbox.models import Delivery, DeliveryState
@@ -49,7 +50,7 @@ class OperationFilter(admin.SimpleListFilter):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ListParametersMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "provider_label",
@@ -63,6 +64,8 @@ class DeliveryAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_filter = ["state", ProviderFilter, OperationFilter]
+    # The order and return pages link to the deliveries of one subject and provider.
+    extra_list_parameters = ("subject_type__exact", "subject_id__exact", "provider__exact")
     search_fields = ["target__exact"]
     show_full_result_count = False
     paginator = CappedCountPaginator

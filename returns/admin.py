@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from core.actors import Actor
+from core.admin import ListParametersMixin
 from core.errors import ActionError, PermissionRefused
 from core.paginator import CappedCountPaginator
 from orders.models import Order
@@ -109,7 +110,7 @@ class ReturnChangeList(ChangeList):
 
 
 @admin.register(Return)
-class ReturnAdmin(admin.ModelAdmin):
+class ReturnAdmin(ListParametersMixin, admin.ModelAdmin):
     list_display = [
         "return_number",
         "order_reference",

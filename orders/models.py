@@ -108,6 +108,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
             # The 35up sync reads open orders least recently touched first.
             models.Index(fields=["updated_at", "id"], name="order_updated_idx"),
             models.Index(Upper("last_name"), name="order_last_name_upper_idx"),
+            # The few orders whose status 35up moved outside its graph: they need a person.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status_unexpected=True),
+                name="order_unexpected_idx",
+            ),
         ]
         permissions = [
             ("approve_order", "Can approve orders"),

@@ -3,9 +3,15 @@
 import csv
 from datetime import UTC
 
-from django.db.models import Count, DecimalField, F, Sum
+from django.db.models import Count, DecimalField, F, Func, Sum, TextField, Value
+from django.db.models.functions import Coalesce
 
+from core.search import FOLD_FUNCTION, Fold
 from outbox.selectors import subject_timeline
+
+# A search term is split into words; each must be found. Bounded: a pasted paragraph is no query.
+MAX_SEARCH_WORDS = 6
+MAX_SEARCH_WORD_LENGTH = 100
 
 ORDER_CSV_HEADER = [
     "reference",
@@ -84,3 +90,34 @@ def order_csv_lines(queryset):
 def order_timeline(order):
     """Status changes and deliveries of `order`, oldest first, in two queries."""
     return subject_timeline(order, order.history.all())
+
+
+class OrderSearchDocument(Func):
+    """What the order search looks in, folded (core.search): reference, customer name, email and
+    35up id. On PostgreSQL a trigram index is built on exactly this expression (migration
+    orders.0005); change both together."""
+
+    function = FOLD_FUNCTION
+    arg_joiner = " || ' ' || "
+    output_field = TextField()
+
+    def __init__(self):
+        super().__init__(
+            F("reference"),
+            F("first_name"),
+            F("last_name"),
+            F("email"),
+            Coalesce(F("thirtyfiveup_id"), Value("")),
+        )
+
+
+def search_orders(queryset, term):
+    """Orders of `queryset` whose reference, name, email or 35up id contain every word of `term`,
+    in any case and with or without accents: "0023", "de Vries", "hugo LEFEVRE", "@nile"."""
+    words = [word[:MAX_SEARCH_WORD_LENGTH] for word in term.split()][:MAX_SEARCH_WORDS]
+    if not words:
+        return queryset
+    queryset = queryset.alias(search_document=OrderSearchDocument())
+    for word in words:
+        queryset = queryset.filter(search_document__contains=Fold(Value(word)))
+    return queryset

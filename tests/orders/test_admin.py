@@ -98,13 +98,60 @@ def test_each_search_finds_its_order(support_client):
         assert other.reference not in page, term
 
 
-def test_search_is_exact_not_a_substring_match(support_client):
-    OrderFactory(reference="ORD-123456")
+def search(client, term):
+    return client.get(CHANGELIST_URL, {"q": term}).content.decode()
 
-    page = support_client.get(CHANGELIST_URL, {"q": "ORD-123"}).content.decode()
 
-    assert "ORD-123456" not in page
-    assert "0 results" in page
+@pytest.mark.parametrize(
+    "term",
+    [
+        "de Vries",
+        "DE VRIES",
+        "vries",
+        "LEFEVRE",
+        "Lefèvre",
+        "Hugo Lefevre",
+        "lefevre hugo",
+        "Hugo",
+        "0023",
+        "ORD-00023",
+        "hugo.l@",
+        "mail.example",
+        "35up-9",
+    ],
+)
+def test_search_finds_people_and_orders_the_way_staff_type(support_client, term):
+    OrderFactory(
+        reference="ORD-000231",
+        first_name="Hugo",
+        last_name="Lefèvre",
+        email="hugo.l@mail.example",
+        thirtyfiveup_id="35UP-9",
+    )
+    OrderFactory(
+        reference="ORD-000232", first_name="Anna", last_name="de Vries", email="anna@mail.example"
+    )
+    OrderFactory(reference="ORD-999999", first_name="Zoe", last_name="Other", email="z@o.example")
+
+    page = search(support_client, term)
+
+    expected = {"ORD-000232"} if "vries" in term.lower() else {"ORD-000231"}
+    if term in ("0023", "ORD-00023", "mail.example"):
+        expected = {"ORD-000231", "ORD-000232"}
+    for reference in expected:
+        assert reference in page, term
+    assert "ORD-999999" not in page
+    for reference in {"ORD-000231", "ORD-000232"} - expected:
+        assert reference not in page, term
+
+
+def test_search_needs_every_word_and_treats_wildcards_as_text(support_client):
+    OrderFactory(reference="ORD-1", first_name="Hugo", last_name="Lefevre")
+    OrderFactory(reference="ORD-2", first_name="Hugo", last_name="Martin")
+
+    assert "ORD-2" not in search(support_client, "hugo lefevre")
+    assert "0 results" in search(support_client, "%")
+    assert "0 results" in search(support_client, "ORD_1")
 
 
 def test_filters_by_status_country_and_created_date(support_client):

@@ -2,6 +2,8 @@
 
 SUPPORT = "support"
 INTEGRATION_ADMIN = "integration-admin"
+# API clients that read orders, returns and deliveries and never change anything (api/).
+API_READ = "api-read"
 
 
 def grant_app_permissions(apps, schema_editor, *, app_label, group_names, exclude_codenames=()):
@@ -21,3 +23,17 @@ def grant_app_permissions(apps, schema_editor, *, app_label, group_names, exclud
     for name in group_names:
         group, _ = Group.objects.get_or_create(name=name)
         group.permissions.add(*permissions)
+
+
+def grant_view_permissions(apps, schema_editor, *, app_label, group_names):
+    """Give `group_names` the view permission of every model of `app_label`, and nothing else."""
+    # With no group, this only creates the app's permissions (data migrations run before Django
+    # creates them).
+    grant_app_permissions(apps, schema_editor, app_label=app_label, group_names=[])
+    Group = apps.get_model("auth", "Group")
+    views = apps.get_model("auth", "Permission").objects.filter(
+        content_type__app_label=app_label, codename__startswith="view_"
+    )
+    for name in group_names:
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(*views)

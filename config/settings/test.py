@@ -27,6 +27,9 @@ REEVOO_TRKREF = "ORDERHUB"
 # Orders move on only when a test says so (control endpoint, or this setting in the test).
 SANDBOX_35UP_ADVANCE_SECONDS = None
 SANDBOX_35UP_INITIAL_STATUS = "pending"
+# The API's throttle is off (user ids repeat across rolled-back tests); its tests set a rate.
+API_THROTTLE_RATE = ""
+CACHES["api"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not the in-memory default: the live-server tests' threads (and the crash test's

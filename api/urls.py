@@ -1,0 +1,29 @@
+"""/api/v1/: the REST API, its OpenAPI schema and its docs page."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from api import errors, views
+
+app_name = "api"
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("orders", views.OrderViewSet, basename="order")
+router.register("returns", views.ReturnViewSet, basename="return")
+router.register("deliveries", views.DeliveryViewSet, basename="delivery")
+
+urlpatterns = [
+    path(
+        "v1/orders/by-reference/<str:reference>/",
+        views.OrderByReferenceView.as_view({"get": "retrieve"}),
+        name="order-by-reference",
+    ),
+    path("v1/", include(router.urls)),
+    path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Sign-in for the browsable API and the docs page (a session; clients use tokens).
+    path("v1/auth/", include("rest_framework.urls", namespace="rest_framework")),
+    re_path(r"^.*$", errors.not_found),
+]

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint pytest install install-dev migrate seed clean bench-deliveries
+.PHONY: run test lint pytest install install-dev migrate seed clean bench-deliveries test-browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ pytest: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint pytest
+
+# The support screens in a real browser (tests/browser, docs/support-desk.md): Debian's Chromium
+# through Playwright, headless; they skip, saying so, where `chromium` is not installed.
+test-browser: install-dev
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
 # Delivery throughput (docs/performance.md): 2,000 orders through the outbox against the sandbox,
 # embedded loop and Celery with 1 and 2 workers, each next to a plain requests loop. Needs Redis

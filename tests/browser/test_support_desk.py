@@ -1,0 +1,158 @@
+"""A support person's day at the order hub, in a real browser: sign in, find an order by the
+customer's name, approve it with a reason and watch the history and the providers panel change,
+retry a delivery that ran out of attempts, request a return, and find the user admin closed."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import Order
+from outbox.models import Delivery, DeliveryState
+from returns.models import Return
+from sandbox import faults
+from tests.browser.conftest import (
+    SUPPORT_PASSWORD,
+    SUPPORT_USERNAME,
+    deliver,
+    placed_order,
+    sign_in,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+INDEX_TITLE = "Orders, returns and provider deliveries"
+
+
+def order_page(page, order):
+    page.goto(f"/admin/orders/order/{order.pk}/change/")
+    expect(page.get_by_role("heading", name=order.reference, exact=True)).to_be_visible()
+
+
+def sync_box(page, label):
+    """One provider's box of the order page's providers panel."""
+    return page.locator("#provider-sync section").filter(
+        has=page.get_by_role("heading", name=label, exact=True)
+    )
+
+
+def sync_value(page, label, term):
+    """What one provider's box says for `term` ("Pending", "Last success (UTC)")."""
+    return (
+        sync_box(page, label).locator("dt", has_text=term).locator("xpath=following-sibling::dd[1]")
+    )
+
+
+def test_support_signs_in_and_finds_an_order_by_the_customers_name(page, hub, support_user):
+    hugo = placed_order("Lefèvre")
+    placed_order("Carter")
+
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/admin/login/"))
+    sign_in(page, SUPPORT_USERNAME, SUPPORT_PASSWORD)
+    expect(page.get_by_role("heading", name=INDEX_TITLE)).to_be_visible()
+
+    page.locator("tr.model-order").get_by_role("link", name="Orders").click()
+    page.locator("#searchbar").fill("lefèvre")
+    page.get_by_role("button", name="Search").click()
+
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Hugo Lefèvre")
+    rows.first.get_by_role("link", name=hugo.reference).click()
+    expect(page.get_by_role("heading", name=hugo.reference, exact=True)).to_be_visible()
+
+
+def test_support_approves_with_a_reason_and_sees_history_and_providers_change(support_page, hub):
+    page = support_page
+    order = placed_order("de Vries")
+    order_page(page, order)
+    expect(sync_value(page, "Sendcloud", "Last success")).to_have_text("never")
+
+    page.get_by_role("link", name="Approve", exact=True).click()
+    page.get_by_label("Message").fill("Paid by bank transfer, checked with the customer.")
+    page.get_by_role("button", name=f"Yes, approve order {order.reference}").click()
+
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"Order {order.reference}: Pending -> Approved."
+    )
+    history = page.locator("#status-history")
+    approval = history.locator("tr").filter(has_text="Pending → Approved")
+    expect(approval).to_contain_text(SUPPORT_USERNAME)
+    expect(approval).to_contain_text("Paid by bank transfer, checked with the customer.")
+    expect(sync_value(page, "Sendcloud", "Pending")).to_have_text("1")
+
+    deliver()
+    page.reload()
+    expect(sync_value(page, "Sendcloud", "Pending")).to_have_text("0")
+    expect(sync_value(page, "Sendcloud", "Last success")).not_to_have_text("never")
+    expect(sync_value(page, "Sendcloud", "Id at Sendcloud")).not_to_have_text("-")
+    expect(history.locator("tr").filter(has_text="Sendcloud").first).to_contain_text("Succeeded")
+    assert Order.objects.get(pk=order.pk).status == "approved"
+
+
+def test_support_retries_a_delivery_that_ran_out_of_attempts(support_page, hub, settings):
+    page = support_page
+    # Sendcloud answers its next call with a server error, and the schedule leaves no retry.
+    settings.OUTBOX_RETRY_SCHEDULE = []
+    faults.configure_faults(queue=[{"provider": "sendcloud", "fault": "500"}])
+    order = placed_order("Schneider", path=["approved"])
+    dead = Delivery.objects.get(provider="sendcloud", state=DeliveryState.DEAD)
+
+    page.goto("/admin/")
+    alerts = page.locator("#delivery-alerts")
+    alerts.get_by_role("link", name="Dead (out of attempts)").click()
+    row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
+    expect(row).to_contain_text("Dead (out of attempts)")
+    row.get_by_role("checkbox").check()
+    page.get_by_role("combobox", name="Action").select_option(label="Retry selected deliveries now")
+    page.get_by_role("button", name="Go", exact=True).click()
+    expect(page.locator(".messagelist")).to_contain_text(f"Delivery #{dead.pk}: queued again.")
+
+    deliver()
+    order_page(page, order)
+    expect(sync_value(page, "Sendcloud", "Pending")).to_have_text("0")
+    expect(sync_value(page, "Sendcloud", "Last success")).not_to_have_text("never")
+    entry = page.locator("#status-history tr").filter(has_text=f"Delivery #{dead.pk}")
+    expect(entry).to_contain_text("Succeeded")
+    expect(entry).to_contain_text("2 attempts")
+
+
+def test_support_requests_a_return_of_a_delivered_order(support_page, hub):
+    page = support_page
+    order = placed_order("Becker", path=["approved", "processing", "fulfilled", "delivered"])
+    line = order.lines.order_by("id").first()
+
+    order_page(page, order)
+    page.get_by_role("link", name="Request a return").click()
+    page.locator("tr.return-request-line").filter(has_text=line.sku).get_by_role("spinbutton").fill(
+        "1"
+    )
+    page.get_by_label("Reason").fill("Arrived scratched; the customer sent photos.")
+    page.get_by_role("button", name="Request return").click()
+
+    return_request = Return.objects.get(order=order)
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"Return #{return_request.pk} of order {order.reference} requested"
+    )
+    deliver()
+    page.reload()
+    return_request.refresh_from_db()
+    assert return_request.thirtyfiveup_id
+    expect(page.get_by_text(return_request.thirtyfiveup_id)).to_be_visible()
+
+    order_page(page, order)
+    listed = page.locator("#order-returns tr.order-return")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text(f"#{return_request.pk} (35up {return_request.thirtyfiveup_id})")
+    expect(listed).to_contain_text(f"1 x {line.sku}")
+
+
+def test_support_cannot_open_the_user_admin(support_page):
+    page = support_page
+    page.goto("/admin/")
+    expect(page.get_by_role("link", name="Users")).to_have_count(0)
+
+    response = page.goto("/admin/auth/user/")
+    assert response.status == 403
+    expect(page.get_by_role("heading", name="403 Forbidden")).to_be_visible()

@@ -102,8 +102,10 @@ def page(chromium, live_server, request):
 
 @pytest.fixture
 def hub(providers_at_sandbox, settings):  # noqa: F811 (the fixture imported above)
-    """Every provider at the sandbox with the shipped triggers; 35up's orders start pending."""
+    """Every provider at the sandbox with the shipped triggers; 35up's orders start pending.
+    No test here makes a call time out, so the read timeout leaves room for a busy machine."""
     settings.SANDBOX_35UP_INITIAL_STATUS = "pending"
+    settings.PROVIDER_READ_TIMEOUT = 10.0
     return providers_at_sandbox
 
 

@@ -133,7 +133,7 @@ def parse_ingest_json(raw, *, name="The document", expect=list):
     except RecursionError:
         raise IngestParseError(
             f"{name} is nested too deeply to read (arrays or objects inside one another "
-            f"hundreds of levels deep; an order needs {settings.INGEST_MAX_DEPTH} at most)."
+            f"hundreds of levels deep; an order may nest {settings.INGEST_MAX_DEPTH} at most)."
         ) from None
     if not isinstance(document, expect):
         wanted = "a JSON array of orders" if expect is list else "a JSON object (one order)"

@@ -1,6 +1,7 @@
 """Ingest limits: what no door accepts (docs/ingest-format.md "Limits"), each refused with a clear
 message and no traceback, one order at a time, the rest of a file going on."""
 
+import io
 import json
 from decimal import Decimal
 from unittest import mock
@@ -366,16 +367,25 @@ def test_the_command_names_an_unreadable_file_without_a_traceback(tmp_path, cont
 
 
 @override_settings(INGEST_MAX_FILE_BYTES=1_000)
-def test_the_command_refuses_a_file_past_its_size_reading_no_further(tmp_path):
+def test_the_command_refuses_a_file_past_its_size_reading_no_further(tmp_path, monkeypatch):
+    content = json.dumps([ingest_document(f"BIG-{n}") for n in range(10)]).encode()
     path = tmp_path / "orders.json"
-    path.write_text(json.dumps([ingest_document(f"BIG-{n}") for n in range(10)]))
+    path.write_bytes(content)
+    stdin = mock.Mock(buffer=io.BytesIO(content))
+    monkeypatch.setattr("sys.stdin", stdin)
 
-    out, error = run("import_orders", str(path))
+    from_file = run("import_orders", str(path))
+    from_stdin = run("import_orders", "-")
 
-    assert (out, error) == (
+    assert from_file == (
         "",
         f"{path} is larger than the 1,000 bytes the import reads. Nothing was imported.",
     )
+    assert from_stdin == (
+        "",
+        "standard input is larger than the 1,000 bytes the import reads. Nothing was imported.",
+    )
+    assert stdin.buffer.tell() == 1_001 < len(content)
     assert not Order.objects.exists()
 
 

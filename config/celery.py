@@ -9,7 +9,8 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# A worker or beat started without DJANGO_SETTINGS_MODULE runs production, never the demo.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("orderhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")

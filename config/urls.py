@@ -1,4 +1,4 @@
-from django.conf import settings
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", include("api.urls")),
 ]
 
-if settings.SANDBOX_ENABLED:
-    # The fake providers; production settings refuse SANDBOX_ENABLED, so this is never there.
+if apps.is_installed("sandbox"):
+    # The fake providers: installed by the local and test settings only, never by production.
+    # Each of their views answers 404 while SANDBOX_ENABLED is off.
     urlpatterns.append(path("sandbox/", include("sandbox.urls")))

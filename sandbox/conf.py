@@ -11,6 +11,9 @@ DEFAULTS = {
     "SANDBOX_35UP_ADVANCE_SECONDS": None,
     # Status of a newly placed 35up order: "pending" (35up's default) or "approved".
     "SANDBOX_35UP_INITIAL_STATUS": "pending",
+    # The token that opens the control endpoints (header X-Sandbox-Control-Token); empty: none
+    # does, only a staff session.
+    "SANDBOX_CONTROL_TOKEN": "",
 }
 
 

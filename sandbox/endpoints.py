@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
-from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from . import faults as fault_injection
+from .conf import sandbox_setting
 from .models import SandboxRequest
 from .validation import Refused
 
@@ -130,6 +131,34 @@ def sandbox_enabled(view):
         return view(request, *args, **kwargs)
 
     return csrf_exempt(guarded)
+
+
+CONTROL_TOKEN_HEADER = "X-Sandbox-Control-Token"
+CONTROL_REFUSED = (
+    f"The sandbox's control endpoints need a staff session (with its CSRF token) or the "
+    f"{CONTROL_TOKEN_HEADER} header with this install's SANDBOX_CONTROL_TOKEN."
+)
+
+
+def control_access(view):
+    """Only the install's owner drives the fake providers (faults, statuses, reset): a request
+    with the control token in a header, which a browser never sends cross-site, or a staff
+    session, held to Django's CSRF check like any form. A wrong token is refused outright."""
+    session_view = csrf_protect(view)
+
+    @functools.wraps(view)
+    def guarded(request, *args, **kwargs):
+        token = request.headers.get(CONTROL_TOKEN_HEADER)
+        if token is not None:
+            if same_secret(token, sandbox_setting("SANDBOX_CONTROL_TOKEN")):
+                return view(request, *args, **kwargs)
+            return JsonResponse({"error": CONTROL_REFUSED}, status=403)
+        user = getattr(request, "user", None)
+        if user is None or not (user.is_active and user.is_staff):
+            return JsonResponse({"error": CONTROL_REFUSED}, status=403)
+        return session_view(request, *args, **kwargs)
+
+    return guarded
 
 
 def provider_endpoint(provider, methods):

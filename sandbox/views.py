@@ -7,7 +7,7 @@ from django.db import transaction
 from django.http import JsonResponse
 
 from . import faults, reevoo, sendcloud, shipup, thirtyfiveup
-from .endpoints import Reply, provider_endpoint, sandbox_enabled
+from .endpoints import Reply, control_access, provider_endpoint, sandbox_enabled
 from .models import (
     SandboxFaults,
     SandboxOrder,
@@ -132,9 +132,11 @@ def _control_payload(request):
 
 
 def _control(view):
-    """JSON in and out; problems answer 400 {"error": ...}, unknown methods 405."""
+    """JSON in and out, for the install's owner only (control_access); problems answer
+    400 {"error": ...}, unknown methods 405."""
 
     @sandbox_enabled
+    @control_access
     def control_view(request, **kwargs):
         try:
             return view(request, _control_payload(request), **kwargs)

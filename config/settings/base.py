@@ -10,7 +10,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.FileAwareEnv()
 environ.FileAwareEnv.read_env(BASE_DIR / ".env", overwrite=False)
 
-SECRET_KEY = env("DJANGO_SECRET_KEY", default="insecure-demo-key-only-for-local-use")
+# The test suite's key; the demo makes one per install, production refuses this one.
+INSECURE_TEST_SECRET_KEY = "insecure-demo-key-only-for-local-use"
+SECRET_KEY = env("DJANGO_SECRET_KEY", default=INSECURE_TEST_SECRET_KEY)
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 
@@ -33,8 +35,8 @@ INSTALLED_APPS = [
     "integrations",
     "outbox",
     "api",
-    "sandbox",
-    "demo",
+    # "sandbox" (the fake providers) and "demo" (which places its orders there) are installed by
+    # the local and test settings only: production has neither, nor their admin and URLs.
 ]
 
 MIDDLEWARE = [
@@ -66,7 +68,12 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+# An empty DATABASE_URL counts as unset (production refuses both).
+DATABASES = {
+    "default": environ.Env.db_url_config(
+        env("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+    )
+}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -1,18 +1,43 @@
-"""Production: secrets have no defaults, so a missing one stops start-up; passes check --deploy."""
+"""Production: fails closed. The secret key, the host names and the database must be given for
+real, or start-up stops with an ImproperlyConfigured naming each missing variable; the sandbox is
+neither installed nor allowed. Passes `manage.py check --deploy`.
+
+config/wsgi.py, config/asgi.py and Celery use these settings when DJANGO_SETTINGS_MODULE is unset.
+"""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SANDBOX_ENABLED, env
+from .base import DATABASES, INSECURE_TEST_SECRET_KEY, SANDBOX_ENABLED, env
 
 if SANDBOX_ENABLED:
-    # The fake providers pretend orders were placed, and their control endpoints have no
-    # authentication: they must never run next to real data.
+    # The fake providers pretend orders were placed: they must never run next to real data.
     raise ImproperlyConfigured("SANDBOX_ENABLED must not be set in production settings.")
 
-SECRET_KEY = env("DJANGO_SECRET_KEY")
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="").strip()
+ALLOWED_HOSTS = [host for host in env.list("DJANGO_ALLOWED_HOSTS", default=[]) if host.strip()]
+
+_missing = []
+if not SECRET_KEY or SECRET_KEY == INSECURE_TEST_SECRET_KEY:
+    _missing.append(
+        "DJANGO_SECRET_KEY: a secret key of this installation's own (empty or the published "
+        "test key is refused), e.g. 50 random characters"
+    )
+if not ALLOWED_HOSTS:
+    _missing.append("DJANGO_ALLOWED_HOSTS: the host names the hub serves, comma-separated")
+if not env.str("DATABASE_URL", default="").strip() or DATABASES["default"]["ENGINE"].endswith(
+    "sqlite3"
+):
+    _missing.append(
+        "DATABASE_URL: the production database, e.g. postgres://user:password@host:5432/orderhub "
+        "(unset or SQLite is refused)"
+    )
+if _missing:
+    raise ImproperlyConfigured(
+        "Production settings need these environment variables:\n  " + "\n  ".join(_missing)
+    )
+
 DEBUG = False
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,6 +1,9 @@
 """The test suite: SQLite by default, PostgreSQL when DATABASE_URL says so (CI runs both)."""
 
 from .base import *  # noqa: F403
+from .base import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "sandbox", "demo"]
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -15,6 +18,7 @@ WHITENOISE_AUTOREFRESH = True
 # The fake providers under /sandbox/ and the credentials they accept; tests that talk to them
 # over HTTP point the base URLs at their live server.
 SANDBOX_ENABLED = True
+SANDBOX_CONTROL_TOKEN = "sandbox-control-test-token"
 THIRTYFIVEUP_USERNAME = "sandbox-user"
 THIRTYFIVEUP_PASSWORD = "sandbox-pass"
 SENDCLOUD_PUBLIC_KEY = "sandbox-public"

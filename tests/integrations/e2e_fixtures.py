@@ -7,9 +7,11 @@ import threading
 
 import pytest
 import requests
+from django.conf import settings as django_settings
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from sandbox import faults
+from sandbox.endpoints import CONTROL_TOKEN_HEADER
 
 # Values used nowhere else, so that a leak found by these tests can only come from these calls.
 CREDENTIALS = {
@@ -57,7 +59,12 @@ class Sandbox:
         self.url = url
 
     def control(self, path, body=None):
-        response = requests.post(f"{self.url}/sandbox/_control/{path}", json=body, timeout=5)
+        response = requests.post(
+            f"{self.url}/sandbox/_control/{path}",
+            json=body,
+            headers={CONTROL_TOKEN_HEADER: django_settings.SANDBOX_CONTROL_TOKEN},
+            timeout=5,
+        )
         assert response.status_code == 200, response.text
         return response.json()
 

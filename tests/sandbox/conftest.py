@@ -7,6 +7,7 @@ import json
 import pytest
 
 from sandbox import faults
+from sandbox.endpoints import CONTROL_TOKEN_HEADER
 
 
 def basic(username, password):
@@ -16,13 +17,14 @@ def basic(username, password):
 class Caller:
     """Requests to one fake provider under /sandbox/<prefix>, authenticated unless told not."""
 
-    def __init__(self, client, prefix, authorization):
+    def __init__(self, client, prefix, authorization, headers=None):
         self.client = client
         self.prefix = prefix
         self.authorization = authorization
+        self.headers = headers or {}
 
     def _send(self, method, path, body=None, *, authorization=None, headers=None, raw=None):
-        headers = dict(headers or {})
+        headers = {**self.headers, **(headers or {})}
         authorization = self.authorization if authorization is None else authorization
         if authorization:
             headers["Authorization"] = authorization
@@ -71,8 +73,11 @@ def reevoo(client, settings):
 
 
 @pytest.fixture
-def control(client):
-    return Caller(client, "_control", "")
+def control(client, settings):
+    """The control endpoints, opened with the install's token as a script would."""
+    return Caller(
+        client, "_control", "", headers={CONTROL_TOKEN_HEADER: settings.SANDBOX_CONTROL_TOKEN}
+    )
 
 
 @pytest.fixture(autouse=True)

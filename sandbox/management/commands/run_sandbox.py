@@ -9,6 +9,7 @@ from django.core.servers.basehttp import get_internal_wsgi_application
 
 from core.nested import flatten_errors
 from sandbox import faults, thirtyfiveup
+from sandbox.endpoints import CONTROL_TOKEN_HEADER
 from sandbox.models import SandboxFaults
 from sandbox.server import BASE_URLS, sandbox_only, serve
 from sandbox.validation import Refused
@@ -118,4 +119,7 @@ class Command(BaseCommand):
         )
         active = {name: getattr(config, name) for name in shown if getattr(config, name)}
         self.stdout.write(f"Faults: {active}" if active else "Faults: none")
-        self.stdout.write(f"Control: {root}/_control/faults")
+        self.stdout.write(
+            f"Control: {root}/_control/faults (staff session, or the header "
+            f"{CONTROL_TOKEN_HEADER} with this install's SANDBOX_CONTROL_TOKEN)"
+        )

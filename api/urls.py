@@ -1,5 +1,6 @@
 """/api/v1/: the REST API, its OpenAPI schema and its docs page."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
@@ -22,7 +23,15 @@ urlpatterns = [
     ),
     path("v1/", include(router.urls)),
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # A page for people: without a session it sends them to sign in first.
+    path(
+        "v1/docs/",
+        login_required(
+            SpectacularSwaggerView.as_view(url_name="api:schema"),
+            login_url="api:rest_framework:login",
+        ),
+        name="docs",
+    ),
     # Sign-in for the browsable API and the docs page (a session; clients use tokens).
     path("v1/auth/", include("rest_framework.urls", namespace="rest_framework")),
     re_path(r"^.*$", errors.not_found),

@@ -71,11 +71,17 @@ class OrderReadMixin:
         summary="List orders",
         description="Orders newest first (or by `ordering`), each with lines, shipments, history "
         "and per-provider sync state. Cursor pages: follow `next`.",
-        responses={200: s.OrderSerializer(many=True), **error_responses(ERRORS_READ)},
+        responses={
+            200: OpenApiResponse(s.OrderSerializer(many=True), description="A page of orders."),
+            **error_responses(ERRORS_READ),
+        },
     ),
     retrieve=extend_schema(
         summary="Read an order by id",
-        responses={200: s.OrderSerializer, **error_responses([*ERRORS_READ, 404])},
+        responses={
+            200: OpenApiResponse(s.OrderSerializer, description="The order."),
+            **error_responses([*ERRORS_READ, 404]),
+        },
         examples=[ORDER_EXAMPLE],
     ),
 )
@@ -237,7 +243,10 @@ class OrderViewSet(OrderReadMixin, viewsets.GenericViewSet):
 
 @extend_schema(
     summary="Read an order by reference",
-    responses={200: s.OrderSerializer, **error_responses([*ERRORS_READ, 404])},
+    responses={
+        200: OpenApiResponse(s.OrderSerializer, description="The order."),
+        **error_responses([*ERRORS_READ, 404]),
+    },
 )
 class OrderByReferenceView(OrderViewSet):
     """GET /orders/by-reference/{reference}/: the shop's order number instead of the id."""
@@ -246,11 +255,17 @@ class OrderByReferenceView(OrderViewSet):
 @extend_schema_view(
     list=extend_schema(
         summary="List returns",
-        responses={200: s.ReturnSerializer(many=True), **error_responses(ERRORS_READ)},
+        responses={
+            200: OpenApiResponse(s.ReturnSerializer(many=True), description="A page of returns."),
+            **error_responses(ERRORS_READ),
+        },
     ),
     retrieve=extend_schema(
         summary="Read a return",
-        responses={200: s.ReturnSerializer, **error_responses([*ERRORS_READ, 404])},
+        responses={
+            200: OpenApiResponse(s.ReturnSerializer, description="The return."),
+            **error_responses([*ERRORS_READ, 404]),
+        },
     ),
 )
 class ReturnViewSet(viewsets.GenericViewSet):
@@ -336,11 +351,19 @@ class ReturnViewSet(viewsets.GenericViewSet):
         summary="List provider deliveries",
         description="Every provider call the hub made or will make, newest first: for "
         "integration monitoring (dead and ambiguous ones need a person). Read-only.",
-        responses={200: s.DeliverySerializer(many=True), **error_responses(ERRORS_READ)},
+        responses={
+            200: OpenApiResponse(
+                s.DeliverySerializer(many=True), description="A page of deliveries."
+            ),
+            **error_responses(ERRORS_READ),
+        },
     ),
     retrieve=extend_schema(
         summary="Read a delivery",
-        responses={200: s.DeliverySerializer, **error_responses([*ERRORS_READ, 404])},
+        responses={
+            200: OpenApiResponse(s.DeliverySerializer, description="The delivery."),
+            **error_responses([*ERRORS_READ, 404]),
+        },
     ),
 )
 class DeliveryViewSet(viewsets.GenericViewSet):

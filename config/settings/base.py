@@ -30,15 +30,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "rest_framework.authtoken",
-    "django_filters",
-    "drf_spectacular",
-    "drf_spectacular_sidecar",
     "orders",
     "returns",
     "integrations",
     "outbox",
-    "api",
     "api",
     # "sandbox" (the fake providers) and "demo" (which places its orders there) are installed by
     # the local and test settings only: production has neither, nor their admin and URLs.
@@ -110,7 +105,6 @@ STORAGES = {
 }
 
 # The REST API (api/, docs/api.md): tokens or a session, nothing anonymous, one error format.
-# The REST API (api/, docs/api.md): tokens or a session, nothing anonymous, one error format.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -126,44 +120,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-}
-# Requests per client (API user) as "N/second|minute|hour|day"; empty: no limit.
-API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="600/minute")
-# Largest request body the API reads; a larger one is answered 413.
-API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1_048_576)
-# Results per API page unless the client asks for fewer or more (at most API_MAX_PAGE_SIZE).
-API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
-API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=200)
-# The API's throttle counts: shared through Redis when there is one, else per process.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}
-        if env("REDIS_URL", default="")
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
-    ),
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "Order hub API",
-    "DESCRIPTION": "Read the orders, returns and provider deliveries the hub keeps in sync, push "
-    "orders in, and request actions. See docs/api.md.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SCHEMA_PATH_PREFIX": "/api/v1",
-    "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {
-        "OrderStatusEnum": "orders.models.OrderStatus",
-        "ReturnStatusEnum": "returns.models.ReturnStatus",
-        "DeliveryStateEnum": "outbox.models.DeliveryState",
-        "OrderActionEnum": "orders.services.SHOP_ACTIONS",
-        "SettableReturnStatusEnum": "api.serializers.SETTABLE_RETURN_STATUSES",
-    },
-    # The schema and the docs page are for signed-in clients too; the page's assets are served
-    # from this server (drf-spectacular-sidecar), not from a CDN.
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 # Requests per client (API user) as "N/second|minute|hour|day"; empty: no limit.
 API_THROTTLE_RATE = env("API_THROTTLE_RATE", default="600/minute")

@@ -50,6 +50,33 @@ test: lint pytest
 test-browser: install-dev
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
+# Known vulnerabilities in the pinned runtime requirements (pip-audit against PyPI's advisory
+# data; docs/security.md "Dependencies"). Not part of `make test`: it needs PyPI's JSON API, and
+# says so plainly, exiting 2, when that cannot be reached.
+.PHONY: audit
+audit: install-dev
+	@$(BIN)/python -c "$$AUDIT_DATA_PROBE"
+	@out=$$($(BIN)/pip-audit --strict --progress-spinner off -r requirements.txt 2>&1); status=$$?; \
+	echo "$$out"; \
+	if [ $$status -ne 0 ] && echo "$$out" | grep -q "could not be audited"; then \
+		echo "make audit: the vulnerability data had no answer for some packages: they were not audited."; \
+		status=2; \
+	fi; \
+	exit $$status
+
+# The endpoint pip-audit reads, asked for pip's own entry: no answer, no audit.
+define AUDIT_DATA_PROBE
+import json, sys, urllib.request
+from importlib.metadata import version
+url = f"https://pypi.org/pypi/pip/{version('pip')}/json"
+try:
+    json.load(urllib.request.urlopen(url, timeout=20))["vulnerabilities"]
+except Exception as error:
+    print(f"make audit: could not reach the vulnerability data ({url}: {error}); nothing was audited.")
+    sys.exit(2)
+endef
+export AUDIT_DATA_PROBE
+
 # Delivery throughput (docs/performance.md): 2,000 orders through the outbox against the sandbox,
 # embedded loop and Celery with 1 and 2 workers, each next to a plain requests loop. Needs Redis
 # on 127.0.0.1:6379; BENCH_ARGS="--postgres" uses a scratch PostgreSQL database instead of SQLite.

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.http import HttpRequest
 from django.urls import reverse
 
 from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment
@@ -73,8 +74,9 @@ def test_seed_demo_creates_users_and_orders_in_every_status_and_country(client):
     assert admin.is_superuser and admin.is_staff
     assert support.is_staff and not support.is_superuser
     assert list(support.groups.values_list("name", flat=True)) == ["support"]
-    assert client.login(username="admin", password="orderhub-demo")
-    assert client.login(username="support", password="orderhub-support")
+    # django-axes checks every sign-in against a request (its throttle is per address).
+    assert client.login(request=HttpRequest(), username="admin", password="orderhub-demo")
+    assert client.login(request=HttpRequest(), username="support", password="orderhub-support")
     assert client.get("/admin/").status_code == 200
 
     # Seeding takes seconds (real HTTP to the sandbox): one run serves the checks below.
@@ -160,7 +162,7 @@ def check_returns_are_requested_at_the_sandbox_35up_and_moved_on(client):
     assert set(return_deliveries.values_list("state", flat=True)) == {DeliveryState.SUCCEEDED}
 
     # The shop must ship one return on to the vendor: the admin index says so.
-    assert client.login(username="support", password="orderhub-support")
+    assert client.login(request=HttpRequest(), username="support", password="orderhub-support")
     index = client.get(reverse("admin:index")).content.decode()
     waiting = index[index.index('id="return-alerts"') :]
     assert "?status__exact=seller_received" in waiting

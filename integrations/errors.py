@@ -91,9 +91,13 @@ class PermanentProviderError(ProviderError):
 class ProviderValidationError(PermanentProviderError):
     """We refused to send: the payload would break the provider's rules."""
 
+    sent = False
+
 
 class ProviderDisabled(PermanentProviderError):
     """The provider's credentials are not configured."""
+
+    sent = False
 
 
 def retry_after_seconds(value, now=None):

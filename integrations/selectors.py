@@ -6,10 +6,12 @@ from datetime import datetime
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 
 from integrations.models import ProviderLink
+from integrations.operations import UPDATE_ORDER_STATUS
 from integrations.providers import Provider, missing_settings
 from integrations.services import push_refusal
+from orders.models import REQUESTED_35UP_STATUS
 from outbox import services as outbox
-from outbox.models import IN_FLIGHT_STATES, DeliveryState
+from outbox.models import IN_FLIGHT_STATES, Delivery, DeliveryState
 from outbox.selectors import first_line
 
 PROBLEM_STATES = [DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.AMBIGUOUS]
@@ -29,6 +31,7 @@ class ProviderSync:
     last_problem_error: str
     last_problem_at: datetime | None
     push_refusal: str
+    last_problem_failure: str = ""
 
     @property
     def enabled(self):
@@ -36,7 +39,12 @@ class ProviderSync:
 
     @property
     def last_problem_state_label(self):
-        return DeliveryState(self.last_problem_state).label if self.last_problem_state else ""
+        """What happened to the last problem delivery: "Refused by Sendcloud", "Dead (...)"."""
+        if not self.last_problem_state:
+            return ""
+        return Delivery(
+            provider=self.provider, state=self.last_problem_state, failure=self.last_problem_failure
+        ).state_label
 
     @property
     def last_problem_first_line(self):
@@ -57,6 +65,7 @@ def provider_syncs(order):
             last_success_at=Max("finished_at", filter=Q(state=DeliveryState.SUCCEEDED)),
             pending=Count("id", filter=Q(state__in=IN_FLIGHT_STATES)),
             last_problem_state=Subquery(latest_problem.values("state")[:1]),
+            last_problem_failure=Subquery(latest_problem.values("failure")[:1]),
             last_problem_error=Subquery(latest_problem.values("error")[:1]),
             last_problem_at=Subquery(latest_problem.values("updated_at")[:1]),
         )
@@ -84,6 +93,42 @@ def provider_syncs(order):
                 last_problem_error=summary.get("last_problem_error") or "",
                 last_problem_at=summary.get("last_problem_at"),
                 push_refusal=push_refusal(order, provider.value, pending=pending),
+                last_problem_failure=summary.get("last_problem_failure") or "",
             )
         )
     return syncs
+
+
+ACTION_VERBS = {"approve": "approve", "hold": "put on hold", "cancel": "cancel"}
+
+
+@dataclass(frozen=True)
+class RefusedAction:
+    """A shop action (approve, hold, cancel) that 35up refused or the hub could not send, and
+    that nobody has acknowledged yet: the order page shows it until someone does."""
+
+    delivery: object
+    action: str
+
+    @property
+    def verb(self):
+        """ "cancel", "put on hold", "approve": what 35up did not do."""
+        return ACTION_VERBS.get(self.action, self.action)
+
+    @property
+    def words(self):
+        """What was said, the provider's own lines included."""
+        return self.delivery.error.strip()
+
+
+def refused_shop_actions(deliveries):
+    """The unacknowledged refused shop actions among `deliveries` (a timeline's, already read)."""
+    actions = {status: action for action, status in REQUESTED_35UP_STATUS.items()}
+    return [
+        RefusedAction(delivery, actions.get(delivery.payload.get("status"), "change"))
+        for delivery in deliveries
+        if delivery.provider == Provider.THIRTYFIVEUP
+        and delivery.operation == UPDATE_ORDER_STATUS
+        and delivery.state == DeliveryState.FAILED
+        and delivery.settled_at is None
+    ]

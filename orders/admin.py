@@ -5,11 +5,13 @@ transition services (which re-check permissions and write the history), and note
 orders.services.add_note.
 """
 
+from datetime import UTC
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.views.main import ERROR_FLAG
+from django.contrib.admin.views.main import ERROR_FLAG, ChangeList
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied
 from django.db import models
@@ -24,21 +26,34 @@ from django.utils.html import format_html
 from core.actors import Actor
 from core.admin import ListParametersMixin
 from core.errors import ActionError, Conflict, PermissionRefused, TransitionRefused
+from core.money import format_money
 from core.paginator import CappedCountPaginator
 from integrations.providers import Provider, disabled_providers
-from integrations.selectors import provider_syncs
+from integrations.selectors import provider_syncs, refused_shop_actions
 from integrations.services import (
     MANUAL_PUSH_OPERATIONS,
     PUSH_PERMISSION,
     push_order_to_provider,
     push_refusal,
 )
-from orders.forms import PushProviderForm, TransitionMessageForm
+from orders.forms import PushProviderForm, TransitionForm
 from orders.models import Order, OrderLine, OrderNote, OrderStatus, Shipment, ShipmentLine
-from orders.selectors import order_csv_lines, order_timeline, search_orders
+from orders.selectors import (
+    countries_present,
+    is_held,
+    order_csv_lines,
+    order_ids_needing_a_person,
+    order_notes,
+    order_timeline,
+    search_orders,
+    with_list_columns,
+)
 from orders.services import (
+    ACKNOWLEDGE_PERMISSION,
     ACTION_PAST,
     SHOP_ACTIONS,
+    acknowledge_delivery_failure,
+    acknowledge_unexpected_status,
     action_permissions,
     add_note,
     available_actions,
@@ -86,16 +101,24 @@ class OrderLineInline(ReadOnlyInline):
         "sku",
         "name",
         "quantity",
-        "unit_price",
+        "price",
         "line_total",
         "config",
         "thirtyfiveup_item_id",
     ]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # The currency is the order's: one join, not a query per line.
+        return super().get_queryset(request).select_related("order")
+
+    @admin.display(description="Unit price")
+    def price(self, line):
+        return format_money(line.unit_price, line.order.currency)
+
     @admin.display(description="Total")
     def line_total(self, line):
-        return line.total_price
+        return format_money(line.total_price, line.order.currency)
 
 
 class ShipmentInline(ReadOnlyInline):
@@ -121,36 +144,85 @@ class ShipmentInline(ReadOnlyInline):
 
 
 class OrderNoteInline(admin.TabularInline):
-    """Existing notes are read-only; the empty row adds one through orders.services.add_note."""
+    """An empty row to add a note through orders.services.add_note; the notes written so far are
+    in the timeline, with who wrote them and when."""
 
     model = OrderNote
-    fields = ["body", "written_by", "created_at"]
-    readonly_fields = ["written_by", "created_at"]
+    fields = ["body"]
     formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2})}}
     extra = 1
     can_delete = False
     verbose_name = "internal note"
-    verbose_name_plural = "Internal notes (staff only, never sent to providers)"
+    verbose_name_plural = "Add an internal note (staff only, never sent to providers)"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return super().get_queryset(request).none()
 
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Author")
-    def written_by(self, note):
-        # A name, not the admin's link to the user page, which support staff may not open.
-        return note.author.get_username() if note.author else "(deleted user)"
+
+class NeedsAPersonFilter(admin.SimpleListFilter):
+    """Orders with a delivery that needs a person or a status 35up moved unexpectedly."""
+
+    title = "needs a person"
+    parameter_name = "needs_person"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Needs a person")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(pk__in=order_ids_needing_a_person())
+        return queryset
+
+
+class CountryFilter(admin.SimpleListFilter):
+    """The shipping countries that orders have, not all 250."""
+
+    title = "shipping country"
+    parameter_name = "shipping_country__exact"
+
+    def lookups(self, request, model_admin):
+        return [(country.code, country.name) for country in countries_present()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(shipping_country=self.value())
+        return queryset
+
+
+class ImportedDateFilter(admin.DateFieldListFilter):
+    """`created_at` is when the hub received the order, not when the customer ordered."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "imported"
+
+
+class OrderChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # Computed for the page shown only: the capped count never runs the subqueries.
+        self.result_list = with_list_columns(self.result_list)
 
 
 @admin.register(Order)
 class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
-    list_display = ["reference", "customer", "status_badge", "thirtyfiveup_id", "created_at"]
+    list_display = [
+        "reference",
+        "customer",
+        "status_badge",
+        "ordered",
+        "country",
+        "total",
+        "thirtyfiveup_id",
+    ]
     list_filter = [
+        NeedsAPersonFilter,
         "status",
-        ("shipping_country", admin.ChoicesFieldListFilter),
-        ("created_at", admin.DateFieldListFilter),
+        CountryFilter,
+        ("created_at", ImportedDateFilter),
     ]
     # The search itself is orders.selectors.search_orders (get_search_results); a non-empty
     # search_fields only makes the admin show the search box.
@@ -206,13 +278,37 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
     def customer(self, order):
         return order.customer_name
 
+    def get_changelist(self, request, **kwargs):
+        return OrderChangeList
+
+    @admin.display(description="Ordered (UTC)", ordering="ordered_at")
+    def ordered(self, order):
+        return f"{order.ordered_at.astimezone(UTC):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="Country", ordering="shipping_country")
+    def country(self, order):
+        return format_html(
+            '<span title="{}">{}</span>', order.shipping_country.name, order.shipping_country.code
+        )
+
+    @admin.display(description="Total")
+    def total(self, order):
+        return format_money(getattr(order, "lines_total", None), order.currency)
+
     @admin.display(description="Status", ordering="status")
     def status_badge(self, order):
-        badge = format_html(
-            '<span class="order-status order-status--{}">{}</span>',
-            order.status,
-            order.get_status_display(),
-        )
+        if is_held(order, getattr(order, "last_from_status", None)):
+            badge = format_html(
+                '<span class="order-status order-status--held" title="{}">{}</span>',
+                "Approved before, then put back to pending: not waiting for a first approval.",
+                "Pending (on hold)",
+            )
+        else:
+            badge = format_html(
+                '<span class="order-status order-status--{}">{}</span>',
+                order.status,
+                order.get_status_display(),
+            )
         if order.status_unexpected:
             return format_html(
                 '{} <span class="order-status-unexpected" title="{}">&#9888; unexpected</span>',
@@ -226,6 +322,10 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request):
         # Orders come in through ingest (import command, API), which validates the whole document.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Orders are never deleted here: their history and deliveries must stay explainable.
         return False
 
     def has_export_permission(self, request):
@@ -261,6 +361,16 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
                 name="{}_{}_transition".format(*info),
             ),
             path(
+                "<path:object_id>/acknowledge/<int:delivery_id>/",
+                self.admin_site.admin_view(self.acknowledge_delivery_view),
+                name="{}_{}_acknowledge_delivery".format(*info),
+            ),
+            path(
+                "<path:object_id>/acknowledge-unexpected/",
+                self.admin_site.admin_view(self.acknowledge_unexpected_view),
+                name="{}_{}_acknowledge_unexpected".format(*info),
+            ),
+            path(
                 "<path:object_id>/push/<str:provider>/",
                 self.admin_site.admin_view(self.push_view),
                 name="{}_{}_push".format(*info),
@@ -277,7 +387,15 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["timeline"] = order_timeline(obj)
+            timeline = order_timeline(obj, order_notes(obj))
+            history = [entry.status_change for entry in timeline.entries if entry.status_change]
+            # The status badge tells a held order from one awaiting its first approval.
+            obj.last_from_status = history[-1].from_status if history else None
+            context["timeline"] = timeline
+            context["refused_actions"] = refused_shop_actions(
+                entry.delivery for entry in timeline.entries if entry.delivery
+            )
+            context["can_acknowledge"] = request.user.has_perm(ACKNOWLEDGE_PERMISSION)
             context["provider_syncs"] = provider_syncs(obj)
             context["has_push_permission"] = self.has_push_permission(request)
             context["has_view_delivery_permission"] = request.user.has_perm("outbox.view_delivery")
@@ -298,6 +416,57 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
             add_note(order_id=form.instance.pk, author=request.user, body=note.body)
             for note in formset.save(commit=False)
         ]
+        request.order_notes_added = len(formset.new_objects)
+
+    def response_change(self, request, obj):
+        """Back to the order page, saying what was saved: a note, or nothing at all."""
+        if getattr(request, "order_notes_added", 0):
+            self.message_user(request, f"Note added to order {obj.reference}.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                f"Nothing was saved: order {obj.reference} is unchanged. Only notes can be "
+                "added here; write one in the note box first.",
+                messages.INFO,
+            )
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[obj.pk]))
+
+    def _acknowledge(self, request, object_id, acknowledge, done):
+        """POST only: run `acknowledge(order, actor)` and go back to the order page."""
+        if request.method != "POST":
+            return HttpResponseRedirect(reverse("admin:orders_order_change", args=[object_id]))
+        order = self.get_object(request, unquote(object_id))
+        if order is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, order):
+            raise PermissionDenied
+        try:
+            acknowledge(order, Actor.staff(request.user))
+        except PermissionRefused as error:
+            raise PermissionDenied(error.message) from None
+        except ActionError as error:
+            self.message_user(request, error.message, messages.ERROR)
+        else:
+            self.message_user(request, f"Order {order.reference}: {done}", messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:orders_order_change", args=[order.pk]))
+
+    def acknowledge_delivery_view(self, request, object_id, delivery_id):
+        return self._acknowledge(
+            request,
+            object_id,
+            lambda order, actor: acknowledge_delivery_failure(
+                order_id=order.pk, delivery_id=delivery_id, actor=actor
+            ),
+            f"the failure of delivery #{delivery_id} is acknowledged (see the timeline).",
+        )
+
+    def acknowledge_unexpected_view(self, request, object_id):
+        return self._acknowledge(
+            request,
+            object_id,
+            lambda order, actor: acknowledge_unexpected_status(order_id=order.pk, actor=actor),
+            "the unexpected status move is acknowledged (see the timeline).",
+        )
 
     def transition_view(self, request, object_id, action):
         """Confirm one transition (GET) and request it through the service (POST)."""
@@ -310,11 +479,11 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
             raise PermissionDenied
         change_url = reverse("admin:orders_order_change", args=[order.pk])
         if request.method == "POST":
-            form = TransitionMessageForm(request.POST)
+            form = TransitionForm(request.POST, action=action)
             if form.is_valid():
                 return self._request_transition(request, order, action, form, change_url)
         else:
-            form = TransitionMessageForm()
+            form = TransitionForm(action=action)
 
         transition = next(
             (t for t in available_actions(order, request.user) if t.name == action), None
@@ -348,7 +517,7 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
                 order_id=order.pk,
                 action=action,
                 actor=Actor.staff(request.user),
-                message=form.cleaned_data["message"],
+                message=form.history_message(),
             )
         except PermissionRefused as error:
             raise PermissionDenied(error.message) from None
@@ -441,20 +610,20 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
         if selected is None:
             return None
         if "confirm" in request.POST:
-            form = TransitionMessageForm(request.POST)
+            form = TransitionForm(request.POST, action=action)
             if form.is_valid():
                 outcomes = bulk_request_transition(
                     order_ids=[pk for pk, _ in selected],
                     action=action,
                     actor=Actor.staff(request.user),
-                    message=form.cleaned_data["message"],
+                    message=form.history_message(),
                 )
                 for outcome in outcomes:
                     level = messages.SUCCESS if outcome.succeeded else messages.ERROR
                     self.message_user(request, outcome.message, level)
                 return None
         else:
-            form = TransitionMessageForm()
+            form = TransitionForm(action=action)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{transition_label(action)} {len(selected)} order{pluralize(len(selected))}?",

@@ -23,9 +23,48 @@ from orders.models import (
     Shipment,
     ShipmentLine,
 )
+from outbox import services as outbox
+from outbox.models import DeliveryState
+from outbox.selectors import first_line
 
 SHOP_ACTIONS = ("approve", "hold", "cancel")
 ACTION_PAST = {"approve": "approved", "hold": "put on hold", "cancel": "cancelled"}
+
+OTHER_REASON = ("other", "Other (say why in the details)")
+# Cancelling and holding need a reason; staff pick one and may add details.
+TRANSITION_REASONS = {
+    "cancel": [
+        ("customer_asked", "The customer asked to cancel"),
+        ("payment_failed", "Payment failed or never arrived"),
+        ("fraud", "Suspected fraud"),
+        ("undeliverable", "Cannot be delivered (address, destination, stock)"),
+        ("duplicate", "Duplicate order"),
+        OTHER_REASON,
+    ],
+    "hold": [
+        ("awaiting_payment", "Waiting for payment"),
+        ("fraud_check", "Checking for fraud"),
+        ("customer_asked", "The customer asked to wait"),
+        ("address_check", "Address to be confirmed"),
+        OTHER_REASON,
+    ],
+}
+
+
+def reason_message(action, reason, details=""):
+    """The status history's message for `action`: "Reason: <words>." and the details. Raises
+    ActionError when the action needs a reason and has none (or "other" without details)."""
+    details = (details or "").strip()
+    reasons = dict(TRANSITION_REASONS.get(action, ()))
+    if not reasons:
+        return details
+    if reason not in reasons:
+        raise ActionError(f"Choose a reason to {action} ({', '.join(reasons.values())}).")
+    if reason == OTHER_REASON[0]:
+        if not details:
+            raise ActionError("Say why: the reason is 'Other'.")
+        return f"Reason: {details}"
+    return f"Reason: {reasons[reason]}." + (f" {details}" if details else "")
 
 
 def action_permissions():
@@ -139,6 +178,59 @@ def add_note(*, order_id, author, body) -> OrderNote:
     if not body:
         raise ActionError("A note needs some text.")
     return OrderNote.objects.create(order_id=order_id, author=author, body=body)
+
+
+ACKNOWLEDGE_PERMISSION = "orders.add_ordernote"
+
+
+def _check_can_acknowledge(actor):
+    if not actor.has_perm(ACKNOWLEDGE_PERMISSION):
+        raise PermissionRefused("You do not have permission to acknowledge problems of orders.")
+
+
+@transaction.atomic
+def acknowledge_delivery_failure(*, order_id, delivery_id, actor: Actor) -> OrderNote:
+    """A person has read why a delivery about the order failed (a refused action, an order the
+    hub would not send) and dealt with it: it no longer needs a person, and the order's
+    timeline says who acknowledged what. Raises ActionError when there is nothing to acknowledge."""
+    _check_can_acknowledge(actor)
+    delivery = (
+        outbox.for_subject(Order(pk=order_id))
+        .filter(pk=delivery_id, state=DeliveryState.FAILED, settled_at__isnull=True)
+        .select_for_update()
+        .first()
+    )
+    if delivery is None:
+        raise ActionError(
+            f"Delivery #{delivery_id} of this order is not a failure waiting for a person "
+            "(someone may have acknowledged or retried it already)."
+        )
+    outbox.acknowledge(delivery_id=delivery.pk, actor_label=actor.label)
+    words = first_line(delivery.error)
+    return OrderNote.objects.create(
+        order_id=order_id,
+        author=actor.user,
+        body=f"Acknowledged: delivery #{delivery.pk} to {delivery.provider_label} "
+        f"({delivery.operation_label}) failed: {delivery.state_label}."
+        + (f" {words}" if words else ""),
+    )
+
+
+@transaction.atomic
+def acknowledge_unexpected_status(*, order_id, actor: Actor) -> OrderNote:
+    """A person has checked the status 35up moved outside its graph: the order no longer needs
+    a person, and its timeline says who checked it."""
+    _check_can_acknowledge(actor)
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None or not order.status_unexpected:
+        raise ActionError("This order has no unexpected status move to acknowledge.")
+    Order.objects.filter(pk=order.pk).update(status_unexpected=False, updated_at=timezone.now())
+    return OrderNote.objects.create(
+        order_id=order.pk,
+        author=actor.user,
+        body=f"Acknowledged: 35up moved the order to {order.get_status_display().lower()} "
+        "outside its documented graph; checked.",
+    )
 
 
 SHIPPABLE_STATUSES = (

@@ -8,16 +8,38 @@ from django.utils.html import format_html
 from core.admin import ListParametersMixin
 from core.paginator import CappedCountPaginator
 from outbox import registry, services
-from outbox.models import Delivery, DeliveryState
+from outbox.models import Delivery
+from outbox.selectors import SITUATIONS
 
+# By Delivery.state_css: a state, "retrying", or why a failed delivery failed.
 STATE_COLOURS = {
-    DeliveryState.QUEUED: "#6c757d",
-    DeliveryState.SENDING: "#0d6efd",
-    DeliveryState.SUCCEEDED: "#198754",
-    DeliveryState.FAILED: "#dc3545",
-    DeliveryState.DEAD: "#842029",
-    DeliveryState.AMBIGUOUS: "#fd7e14",
+    "queued": "#6c757d",
+    "sending": "#0d6efd",
+    "succeeded": "#198754",
+    "retrying": "#b35c00",
+    "refused": "#dc3545",
+    "invalid": "#a4373a",
+    "internal": "#6f42c1",
+    "given_up": "#495057",
+    "failed": "#dc3545",
+    "dead": "#842029",
+    "ambiguous": "#fd7e14",
 }
+
+
+class SituationFilter(admin.SimpleListFilter):
+    """What happened, the way the admin index counts the deliveries that need a person."""
+
+    title = "what happened"
+    parameter_name = "situation"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in SITUATIONS.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() in SITUATIONS:
+            return queryset.filter(SITUATIONS[self.value()][1])
+        return queryset
 
 
 class ProviderFilter(admin.SimpleListFilter):
@@ -63,13 +85,13 @@ class DeliveryAdmin(ListParametersMixin, admin.ModelAdmin):
         "duration_ms",
         "created_at",
     ]
-    list_filter = ["state", ProviderFilter, OperationFilter]
+    list_filter = [SituationFilter, "state", ProviderFilter, OperationFilter]
     # The order and return pages link to the deliveries of one subject and provider.
     extra_list_parameters = ("subject_type__exact", "subject_id__exact", "provider__exact")
     search_fields = ["target__exact"]
     show_full_result_count = False
     paginator = CappedCountPaginator
-    actions = ["retry_now", "send_again_checked_absent", "give_up"]
+    actions = ["retry_now", "send_again_checked_absent", "give_up", "acknowledge"]
     readonly_fields = [
         "provider_label",
         "operation_label",
@@ -78,6 +100,8 @@ class DeliveryAdmin(ListParametersMixin, admin.ModelAdmin):
         "state_badge",
         "attempts",
         "next_attempt_at",
+        "settled_by",
+        "settled_at",
         "lease_expires_at",
         "may_have_reached",
         "last_status_code",
@@ -126,9 +150,11 @@ class DeliveryAdmin(ListParametersMixin, admin.ModelAdmin):
     @admin.display(description="state", ordering="state")
     def state_badge(self, delivery):
         return format_html(
-            '<span style="background:{};color:#fff;padding:2px 8px;border-radius:8px">{}</span>',
-            STATE_COLOURS[delivery.state],
-            delivery.get_state_display(),
+            '<span class="delivery-state delivery-state--{}" '
+            'style="background:{};color:#fff;padding:2px 8px;border-radius:8px">{}</span>',
+            delivery.state_css,
+            STATE_COLOURS.get(delivery.state_css, "#6c757d"),
+            delivery.state_label,
         )
 
     @admin.display(description="payload")
@@ -161,6 +187,18 @@ class DeliveryAdmin(ListParametersMixin, admin.ModelAdmin):
     @admin.action(description="Give up selected deliveries", permissions=["retry"])
     def give_up(self, request, queryset):
         self._report(request, queryset, services.give_up, "given up", "already finished or sending")
+
+    @admin.action(
+        description="Acknowledge selected failures (read and dealt with)", permissions=["retry"]
+    )
+    def acknowledge(self, request, queryset):
+        self._report(
+            request,
+            queryset,
+            services.acknowledge,
+            "acknowledged; it no longer needs a person",
+            "not failed, or already given up or acknowledged",
+        )
 
     def _report(self, request, queryset, service, done, refused):
         for delivery in queryset:

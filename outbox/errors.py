@@ -16,6 +16,9 @@ class DeliveryError(Exception):
     # The provider may have acted on the request although the call did not succeed (a server
     # error, no answer): before an unsafe operation is sent again, the provider is looked at.
     may_have_reached = True
+    # The request went out to the provider; False when the hub refused to send it (the subject
+    # breaks the provider's rules): "not sent", not "refused by the provider".
+    sent = True
 
     def __init__(self, message, *, status=None, retry_after=None, request=None, response_body=""):
         self.message = message

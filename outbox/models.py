@@ -6,6 +6,8 @@ registry (outbox.registry) that the integrations fill, and its subject is any mo
 its model label ("orders.order") and primary key.
 """
 
+from datetime import UTC
+
 from django.db import models
 from django.utils import timezone
 
@@ -16,9 +18,26 @@ class DeliveryState(models.TextChoices):
     QUEUED = "queued", "Queued"
     SENDING = "sending", "Sending"
     SUCCEEDED = "succeeded", "Succeeded"
-    FAILED = "failed", "Failed (refused by the provider)"
+    # Why it failed is the delivery's `failure`.
+    FAILED = "failed", "Failed"
     DEAD = "dead", "Dead (out of attempts)"
     AMBIGUOUS = "ambiguous", "Ambiguous (sent, answer lost)"
+
+
+class DeliveryFailure(models.TextChoices):
+    """Why a delivery is failed: what a person reads, and whether one has to act."""
+
+    REFUSED = "refused", "Refused by the provider"
+    INVALID = "invalid", "Not sent: invalid for the provider"
+    INTERNAL = "internal", "Failed in the hub"
+    GIVEN_UP = "given_up", "Given up by a person"
+
+
+# Deliveries that wait for a person: out of attempts, outcome unknown, or failed and nobody has
+# given them up or acknowledged them yet (a person settles them: `settled_at`).
+NEEDS_A_PERSON = models.Q(state__in=["dead", "ambiguous"]) | models.Q(
+    state="failed", settled_at__isnull=True
+)
 
 
 # An earlier delivery of the same sequence in one of these states holds a later one back.
@@ -64,6 +83,13 @@ class Delivery(models.Model):
     )
     response_body = models.TextField(blank=True)
     error = models.TextField(blank=True)
+    failure = models.CharField(
+        max_length=16, choices=DeliveryFailure.choices, blank=True, help_text="Why it failed."
+    )
+    settled_by = models.CharField(
+        max_length=150, blank=True, help_text="The person who gave it up or acknowledged it."
+    )
+    settled_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     created_by = models.CharField(max_length=150, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -81,6 +107,11 @@ class Delivery(models.Model):
             ),
             models.Index(fields=["sequence_key", "id"], name="delivery_sequence_idx"),
             models.Index(fields=["provider", "state"], name="delivery_provider_state_idx"),
+            models.Index(
+                fields=["subject_type", "subject_id"],
+                condition=NEEDS_A_PERSON,
+                name="delivery_needs_person_idx",
+            ),
         ]
         permissions = [
             ("retry_delivery", "Can retry or give up deliveries"),
@@ -101,3 +132,34 @@ class Delivery(models.Model):
     @property
     def unsafe_to_repeat(self):
         return registry.spec_for(self.provider, self.operation).unsafe_to_repeat
+
+    @property
+    def state_label(self):
+        """What happened, in words: who refused it, why it was not sent, who gave it up, when
+        the next attempt goes out."""
+        if self.state == DeliveryState.QUEUED and self.attempts and self.error:
+            return (
+                f"Retrying (attempt {self.attempts + 1}, next at "
+                f"{self.next_attempt_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC)"
+            )
+        if self.state != DeliveryState.FAILED:
+            return self.get_state_display()
+        if self.failure == DeliveryFailure.GIVEN_UP:
+            return f"Given up by {self.settled_by or 'a person'}"
+        label = {
+            DeliveryFailure.REFUSED: f"Refused by {self.provider_label}",
+            DeliveryFailure.INVALID: f"Not sent: invalid for {self.provider_label}",
+            DeliveryFailure.INTERNAL: "Failed in the hub",
+        }.get(self.failure, self.get_state_display())
+        if self.settled_at:
+            return f"{label} (acknowledged by {self.settled_by or 'a person'})"
+        return label
+
+    @property
+    def state_css(self):
+        """The badge's class: retrying and each kind of failure look different."""
+        if self.state == DeliveryState.QUEUED and self.attempts and self.error:
+            return "retrying"
+        if self.state == DeliveryState.FAILED:
+            return self.failure or "failed"
+        return self.state

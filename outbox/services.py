@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from outbox import registry
 from outbox.errors import DeliveryError
-from outbox.models import IN_FLIGHT_STATES, Delivery, DeliveryState
+from outbox.models import IN_FLIGHT_STATES, Delivery, DeliveryFailure, DeliveryState
 from outbox.registry import NeedsPerson, Settlement, UnknownOperation
 
 logger = logging.getLogger(__name__)
@@ -232,7 +232,10 @@ def record_failure(delivery, error: DeliveryError, duration_ms):
     elif error.outcome_unknown and _unsafe_to_repeat(delivery):
         _finish(delivery, state=DeliveryState.AMBIGUOUS, may_have_reached=True, **common)
     elif not error.retryable:
-        _finish(delivery, state=DeliveryState.FAILED, finished_at=now, **common)
+        # The hub's own refusal to send (the order breaks the provider's rules) is told apart
+        # from the provider's refusal of a request it received.
+        failure = DeliveryFailure.REFUSED if error.sent else DeliveryFailure.INVALID
+        _finish(delivery, state=DeliveryState.FAILED, failure=failure, finished_at=now, **common)
     else:
         common["may_have_reached"] = delivery.may_have_reached or error.may_have_reached
         delay = retry_delay(delivery.attempts, error.retry_after)
@@ -266,6 +269,7 @@ def _record(delivery, result, duration_ms):
         _finish(
             delivery,
             state=DeliveryState.FAILED,
+            failure=DeliveryFailure.INTERNAL,
             may_have_reached=True,
             finished_at=timezone.now(),
             error=f"Internal error: {type(result).__name__}: {result}"[:5_000],
@@ -316,6 +320,7 @@ def _record_last_resort(delivery, error):
         _finish(
             delivery,
             state=DeliveryState.FAILED,
+            failure=DeliveryFailure.INTERNAL,
             finished_at=timezone.now(),
             error=f"Recording the result failed: {type(error).__name__}: {error}"[:5_000],
         )
@@ -510,6 +515,9 @@ def retry_now(*, delivery_id, actor_label, checked_absent=False):
         state=DeliveryState.QUEUED,
         next_attempt_at=timezone.now(),
         finished_at=None,
+        failure="",
+        settled_by="",
+        settled_at=None,
         error=f"Retry requested by {actor_label}{checked}.",
         updated_at=timezone.now(),
         **fields,
@@ -518,12 +526,25 @@ def retry_now(*, delivery_id, actor_label, checked_absent=False):
 
 def give_up(*, delivery_id, actor_label):
     """Staff: stop trying; the delivery is failed and no longer holds back later ones."""
+    now = timezone.now()
     return Delivery.objects.filter(
         pk=delivery_id,
         state__in=[DeliveryState.QUEUED, DeliveryState.DEAD, DeliveryState.AMBIGUOUS],
     ).update(
         state=DeliveryState.FAILED,
-        finished_at=timezone.now(),
+        failure=DeliveryFailure.GIVEN_UP,
+        settled_by=actor_label,
+        settled_at=now,
+        finished_at=now,
         error=f"Given up by {actor_label}.",
-        updated_at=timezone.now(),
+        updated_at=now,
     )
+
+
+def acknowledge(*, delivery_id, actor_label):
+    """Staff: a person has read why the delivery failed and dealt with it; it no longer needs
+    a person. Its failure and the provider's words stay as they were."""
+    now = timezone.now()
+    return Delivery.objects.filter(
+        pk=delivery_id, state=DeliveryState.FAILED, settled_at__isnull=True
+    ).update(settled_by=actor_label, settled_at=now, updated_at=now)

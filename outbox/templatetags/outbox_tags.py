@@ -1,31 +1,26 @@
 from django import template
-from django.db.models import Count
 from django.urls import reverse
 
-from outbox.models import Delivery, DeliveryState
+from outbox.selectors import SITUATIONS, needs_a_person_counts
 
 register = template.Library()
 
 
 @register.inclusion_tag("outbox/delivery_alerts.html", takes_context=True)
 def delivery_alerts(context):
-    """Dead and ambiguous deliveries need a person: the admin index says how many there are."""
-    request = context["request"]
-    if not request.user.has_perm("outbox.view_delivery"):
+    """The admin index's counts of deliveries that need a person, by what happened to them:
+    refused, not sent, failed in the hub, dead, ambiguous. One grouped query."""
+    if not context["request"].user.has_perm("outbox.view_delivery"):
         return {"alerts": []}
-    counts = dict(
-        Delivery.objects.filter(state__in=[DeliveryState.DEAD, DeliveryState.AMBIGUOUS])
-        .values_list("state")
-        .annotate(total=Count("id"))
-    )
     url = reverse("admin:outbox_delivery_changelist")
     return {
         "alerts": [
             {
-                "label": DeliveryState(state).label,
-                "count": counts.get(state, 0),
-                "url": f"{url}?state__exact={state}",
+                "label": f"Deliveries: {SITUATIONS[situation][0]}",
+                "count": count,
+                "url": f"{url}?situation={situation}",
+                "id": f"deliveries-{situation}",
             }
-            for state in (DeliveryState.DEAD, DeliveryState.AMBIGUOUS)
+            for situation, count in needs_a_person_counts().items()
         ]
     }

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -465,11 +465,28 @@ def test_notes_stay_out_of_the_csv_export(support_client, support_user):
 
 
 def read_csv(response):
-    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    """The rows as Excel reads them: it needs the UTF-8 byte order mark to read UTF-8."""
+    content = b"".join(response.streaming_content)
+    assert content.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 def test_csv_export_streams_the_filtered_list(support_client):
-    german = order_in_status("approved", shipping_country="DE", shipping_state="", currency="EUR")
+    german = order_in_status(
+        "approved",
+        shipping_country="DE",
+        shipping_state="",
+        currency="EUR",
+        first_name="Jürgen",
+        phone="+49 30 1234567",
+        shipping_street="Müllerstraße",
+        shipping_street_number="5a",
+        shipping_postcode="10115",
+        shipping_city="Berlin",
+        shipping_extra="Hinterhaus",
+        shipping_company="",
+        ordered_at=datetime(2026, 11, 3, 9, 30, tzinfo=UTC),
+    )
     OrderLineFactory(order=german, quantity=1, unit_price="10.00")
     order_in_status("approved", shipping_country="US")
 
@@ -484,23 +501,42 @@ def test_csv_export_streams_the_filtered_list(support_client):
         "reference",
         "status",
         "35up id",
+        "ordered at (UTC)",
         "first name",
         "last name",
         "email",
+        "phone",
+        "company",
+        "street",
+        "house number",
+        "address extra",
+        "postcode",
+        "city",
+        "state",
         "country",
         "currency",
         "lines",
         "total",
-        "created at (UTC)",
+        "imported at (UTC)",
     ]
     assert rows == [
         [
             german.reference,
             "approved",
             "",
-            german.first_name,
+            "2026-11-03T09:30:00Z",
+            "Jürgen",
             german.last_name,
             german.email,
+            # A leading + would make a spreadsheet read a formula.
+            "'+49 30 1234567",
+            "",
+            "Müllerstraße",
+            "5a",
+            "Hinterhaus",
+            "10115",
+            "Berlin",
+            "",
             "DE",
             "EUR",
             "2",
@@ -524,7 +560,7 @@ def test_csv_export_quotes_cells_a_spreadsheet_would_run(support_client):
 
     _, row = read_csv(support_client.get(EXPORT_URL))
 
-    assert row[3] == "'=HYPERLINK(1)"
+    assert row[4] == "'=HYPERLINK(1)"
 
 
 def test_csv_export_button_and_download_need_the_export_permission(support_client, viewer_client):

@@ -208,6 +208,7 @@ def test_timeline_shows_status_changes_and_deliveries_in_time_order(support_clie
     sendcloud = DeliveryFactory(
         subject=order,
         state="failed",
+        failure="refused",
         attempts=2,
         last_status_code=422,
         error="items[0].price: must be positive\nfull response follows",
@@ -226,7 +227,7 @@ def test_timeline_shows_status_changes_and_deliveries_in_time_order(support_clie
     row = timeline_row(page, sendcloud)
     assert text_of(row) == (
         "2026-11-20 12:03:00 Sendcloud: Create or update order (batch upsert) "
-        "Failed (refused by the provider) "
+        "Refused by Sendcloud "
         f"support Delivery #{sendcloud.pk} : 2 attempts, last HTTP 422 "
         "items[0].price: must be positive"
     )

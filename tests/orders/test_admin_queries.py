@@ -18,8 +18,9 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 CHANGELIST_URL = reverse("admin:orders_order_changelist")
-# session, user, user permissions, group permissions, capped count, one page of orders
-CHANGELIST_QUERIES = 6
+# session, user, user permissions, group permissions, the countries present (country filter),
+# capped count, one page of orders (its totals and held markers are subqueries of that query)
+CHANGELIST_QUERIES = 7
 # session, user, user and group permissions, the order, lines, shipments, their lines, notes,
 # status history, deliveries (timeline), deliveries per provider (sync panel), provider ids,
 # returns with their lines (returns section)

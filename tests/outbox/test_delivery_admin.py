@@ -50,8 +50,9 @@ def test_dead_and_ambiguous_deliveries_are_shown_retried_and_then_succeed(
     assert ambiguous.state == DeliveryState.AMBIGUOUS
 
     index = support_client.get(reverse("admin:index")).content.decode()
-    assert "Deliveries that need a person" in index
-    assert 'state__exact=dead">Dead (out of attempts)</a></th>' in index
+    assert "Needs a person" in index
+    assert 'situation=dead">Deliveries: Dead (out of attempts)</a></th>' in index
+    assert 'situation=ambiguous">Deliveries: Ambiguous (sent, answer lost)</a></th>' in index
     listing = support_client.get(
         reverse("admin:outbox_delivery_changelist") + "?state__exact=ambiguous"
     ).content.decode()

@@ -14,7 +14,15 @@ class Command(BaseCommand):
         f"{demo.DEMO_ORDER_COUNT} demo orders (DEMO-0001...) in every order status. Idempotent."
     )
 
-    def handle(self, *args, verbosity, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--admin-url",
+            default=demo.ADMIN_URL,
+            help="Where the admin will be served, printed for the demo's users "
+            "(make run passes its HOST and PORT).",
+        )
+
+    def handle(self, *args, verbosity, admin_url, **options):
         if not settings.SANDBOX_ENABLED:
             raise CommandError(
                 "seed_demo places the demo orders at the built-in sandbox: set SANDBOX_ENABLED."
@@ -37,7 +45,7 @@ class Command(BaseCommand):
                 f"orders, {len(report.statuses)} statuses)."
             )
         self.stdout.write(
-            f"Admin: {demo.ADMIN_URL}\n"
+            f"Admin: {admin_url}\n"
             f"  {demo.ADMIN_USERNAME} / {demo.ADMIN_PASSWORD}  (superuser)\n"
             f"  {demo.SUPPORT_USERNAME} / {demo.SUPPORT_PASSWORD}  (support group: orders, "
             "no users or settings)\n"

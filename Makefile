@@ -26,7 +26,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --no-input
 
 seed: migrate
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --admin-url http://$(HOST):$(PORT)/admin/
 
 # The web process and, beside it, the delivery loop (the embedded default has no broker).
 run: seed

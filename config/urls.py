@@ -7,6 +7,8 @@ from config import health
 admin.site.site_header = "Order hub"
 admin.site.site_title = "Order hub"
 admin.site.index_title = "Orders, returns and provider deliveries"
+# The hub has no public site: the admin's "View site" link would lead to a 404.
+admin.site.site_url = None
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -173,6 +173,25 @@ def test_the_secrets_file_is_ignored_by_git():
     assert any(fnmatch.fnmatch(".local-secrets.json", pattern) for pattern in ignored)
 
 
+def test_no_document_prints_the_test_credentials():
+    documents = [
+        PROJECT / "README.md",
+        PROJECT / ".env.example",
+        *PROJECT.glob("docs/*.md"),
+        *PROJECT.glob("benchmarks/*.md"),
+    ]
+
+    printed = {
+        (document.name, value)
+        for document in documents
+        for value in PUBLISHED
+        if value in document.read_text()
+    }
+
+    assert len(documents) > 5
+    assert printed == set()
+
+
 def test_the_demo_settings_stay_overridable(tmp_path):
     values = demo_settings(
         tmp_path / "secrets.json",

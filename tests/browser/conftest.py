@@ -28,10 +28,6 @@ from tests.factories import UserFactory
 # A fixture of tests/outbox: every provider at the live server's sandbox, short timeouts.
 from tests.outbox.conftest import providers_at_sandbox  # noqa: F401
 
-# Playwright's sync API keeps an asyncio loop in the main thread, where Django would then take
-# every query of the test (and of the live server's thread) for one made from async code.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = shutil.which("chromium")
 NO_CHROMIUM = "Chromium not found: apt-get install -y chromium"
 # CI sets it: there the browser tests must run, not skip.
@@ -69,15 +65,19 @@ def chromium():
     happens (a launch that fails stops the driver too)."""
     if not CHROMIUM:
         pytest.skip(NO_CHROMIUM)
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+    with pytest.MonkeyPatch.context() as patch:
+        # Playwright's sync API keeps an asyncio loop in the main thread while it runs, where
+        # Django would take every query of the tests for one made from async code and refuse it.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        playwright = sync_playwright().start()
         try:
-            yield browser
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+            try:
+                yield browser
+            finally:
+                browser.close()
         finally:
-            browser.close()
-    finally:
-        playwright.stop()
+            playwright.stop()
 
 
 @pytest.fixture

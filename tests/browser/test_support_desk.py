@@ -115,8 +115,7 @@ def test_support_retries_a_delivery_that_ran_out_of_attempts(support_page, hub, 
     dead = Delivery.objects.get(provider="sendcloud", state=DeliveryState.DEAD)
 
     page.goto("/admin/")
-    alerts = page.locator("#delivery-alerts")
-    alerts.get_by_role("link", name="Dead (out of attempts)").click()
+    page.get_by_role("link", name=re.compile(r"Dead \(out of attempts\)")).click()
     row = page.locator("#result_list tbody tr").filter(has_text=order.reference)
     expect(row).to_contain_text("Dead (out of attempts)")
     row.get_by_role("checkbox").check()
@@ -170,4 +169,5 @@ def test_support_cannot_open_the_user_admin(support_page):
 
     response = page.goto("/admin/auth/user/")
     assert response.status == 403
-    expect(page.get_by_role("heading", name="403 Forbidden")).to_be_visible()
+    expect(page.locator("#result_list")).to_have_count(0)
+    expect(page.get_by_text(SUPPORT_USERNAME, exact=True)).to_have_count(0)

@@ -90,6 +90,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
     ingest_digest = models.CharField(
         max_length=64, blank=True, editable=False, help_text="SHA-256 of the ingested document."
     )
+    anonymised_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When names, email, phone and address were replaced (orders.privacy).",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,6 +1,7 @@
 """A support person's day at the order hub, in a real browser: sign in, find an order by the
 customer's name, approve it with a reason and watch the history and the providers panel change,
-retry a delivery that ran out of attempts, request a return, and find the user admin closed."""
+retry a delivery that ran out of attempts, request a return, cancel with a reason where 35up
+refuses and acknowledge what the index raised, and find the user admin closed."""
 
 import re
 
@@ -11,6 +12,7 @@ from orders.models import Order
 from outbox.models import Delivery, DeliveryState
 from returns.models import Return
 from sandbox import faults
+from sandbox import thirtyfiveup as sandbox_35up
 from tests.browser.conftest import (
     SUPPORT_PASSWORD,
     SUPPORT_USERNAME,
@@ -169,5 +171,57 @@ def test_support_cannot_open_the_user_admin(support_page):
 
     response = page.goto("/admin/auth/user/")
     assert response.status == 403
+    expect(page.get_by_role("heading", name="You are not allowed to do this")).to_be_visible()
     expect(page.locator("#result_list")).to_have_count(0)
     expect(page.get_by_text(SUPPORT_USERNAME, exact=True)).to_have_count(0)
+
+
+def test_support_sees_a_refused_cancel_on_the_index_and_acknowledges_it(support_page, hub):
+    page = support_page
+    order = placed_order("Dubois", path=["approved"])
+    # 35up has shipped it meanwhile; the hub hears of that with the next sync, not yet.
+    sandbox_35up.advance_order(order.thirtyfiveup_id, "processing")
+    sandbox_35up.advance_order(order.thirtyfiveup_id, "fulfilled")
+
+    order_page(page, order)
+    page.get_by_role("link", name="Cancel", exact=True).click()
+    page.get_by_label("The customer asked to cancel").check()
+    details = page.get_by_role("textbox", name="Details")
+    details.fill("Ordered the same case twice; phoned on Friday.")
+    page.get_by_role("button", name=f"Yes, cancel order {order.reference}").click()
+    expect(page.locator(".messagelist")).to_contain_text(
+        f"Order {order.reference}: Approved -> Pending cancellation."
+    )
+    cancel = page.locator("#status-history tr").filter(has_text="Approved → Pending cancellation")
+    expect(cancel).to_contain_text(
+        "Reason: The customer asked to cancel. Ordered the same case twice; phoned on Friday."
+    )
+
+    deliver()  # 35up refuses: the order is fulfilled there
+    page.goto("/admin/")
+    needs = page.locator("#needs-a-person")
+    expect(needs.locator("#orders-need-a-person td")).to_have_text("1")
+    expect(needs.locator("#deliveries-refused td")).to_have_text("1")
+    needs.get_by_role("link", name="Orders that need a person").click()
+    rows = page.locator("#result_list tbody tr")
+    expect(rows).to_have_count(1)
+    rows.first.get_by_role("link", name=order.reference).click()
+
+    banner = page.locator("#needs-a-person .refused-action")
+    expect(banner).to_contain_text("35up did not cancel this order.")
+    expect(banner).to_contain_text("Refused by 35up")
+    expect(banner).to_contain_text("cannot be cancelled")
+    banner.get_by_role("button", name="Acknowledge").click()
+    expect(page.locator(".messagelist")).to_contain_text("is acknowledged")
+    expect(page.locator("#needs-a-person")).to_have_count(0)
+    note = page.locator("#status-history tr.order-history-note")
+    expect(note).to_contain_text("Acknowledged: delivery #")
+    expect(note).to_contain_text(SUPPORT_USERNAME)
+    refused = page.locator("#status-history tr.order-history-delivery").filter(
+        has_text="35up: Update order status"
+    )
+    expect(refused).to_contain_text(f"Refused by 35up (acknowledged by {SUPPORT_USERNAME})")
+
+    page.goto("/admin/")
+    expect(page.locator("#orders-need-a-person td")).to_have_text("0")
+    expect(page.locator("#deliveries-refused td")).to_have_text("0")

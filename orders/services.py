@@ -25,7 +25,6 @@ from orders.models import (
 )
 from outbox import services as outbox
 from outbox.models import DeliveryState
-from outbox.selectors import first_line
 
 SHOP_ACTIONS = ("approve", "hold", "cancel")
 ACTION_PAST = {"approve": "approved", "hold": "put on hold", "cancel": "cancelled"}
@@ -206,7 +205,8 @@ def acknowledge_delivery_failure(*, order_id, delivery_id, actor: Actor) -> Orde
             "(someone may have acknowledged or retried it already)."
         )
     outbox.acknowledge(delivery_id=delivery.pk, actor_label=actor.label)
-    words = first_line(delivery.error)
+    # The provider's words, on one line: the note says what was acknowledged.
+    words = " ".join(delivery.error.split())[:1000]
     return OrderNote.objects.create(
         order_id=order_id,
         author=actor.user,

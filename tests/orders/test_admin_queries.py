@@ -77,8 +77,10 @@ def make_busy_order(lines, changes):
 def test_change_page_queries_do_not_grow_with_lines_or_history(support_client, lines, changes):
     order = make_busy_order(lines, changes)
     support_client.post(
-        reverse("admin:orders_order_transition", args=[order.pk, "hold"]), {"message": "wait"}
+        reverse("admin:orders_order_transition", args=[order.pk, "hold"]),
+        {"reason": "awaiting_payment", "message": "wait"},
     )
+    assert order.history.last().message == "Reason: Waiting for payment. wait"
 
     url = reverse("admin:orders_order_change", args=[order.pk])
     support_client.get(url)  # fills the per-process content type cache

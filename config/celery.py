@@ -14,7 +14,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 
 app = Celery("orderhub")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["outbox", "integrations"])
+app.autodiscover_tasks(["outbox", "orders", "integrations"])
 
 
 @app.on_after_finalize.connect
@@ -29,3 +29,9 @@ def schedule_periodic_tasks(sender, **kwargs):
         sender.signature("integrations.sync_35up"),
         name="sync from 35up",
     )
+    if settings.ANONYMISE_AFTER_DAYS:
+        sender.add_periodic_task(
+            24 * 3600,
+            sender.signature("orders.anonymise_closed_orders"),
+            name="anonymise closed orders",
+        )

@@ -124,6 +124,10 @@ AXES_LOCKOUT_CALLABLE = "core.signin.lockout_response"
 # Successful sign-ins are not stored (axes' AccessLog would keep every address for ever).
 AXES_DISABLE_ACCESS_LOG = True
 
+# Beat anonymises orders closed or cancelled more than this many days ago, daily (orders.privacy,
+# docs/runbook.md). Empty (the default): never automatically; `manage.py anonymise_orders` by hand.
+ANONYMISE_AFTER_DAYS = env.int("ANONYMISE_AFTER_DAYS", default=None)
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -50,6 +50,13 @@ test: lint pytest
 test-browser: install-dev
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
 
+# Property-based fuzzing of the REST API against its own OpenAPI schema (tests/api/fuzz_api.py,
+# docs/api.md): at least 1,000 generated requests, none may answer 5xx or off-schema. Not part
+# of `make test` (about a minute); CI runs it after.
+.PHONY: fuzz-api
+fuzz-api: install-dev
+	$(BIN)/python -m pytest -p no:cacheprovider -q -s tests/api/fuzz_api.py $(PYTEST_ARGS)
+
 # Known vulnerabilities in the pinned runtime requirements (pip-audit against PyPI's advisory
 # data; docs/security.md "Dependencies"). Not part of `make test`: it needs PyPI's JSON API, and
 # says so plainly, exiting 2, when that cannot be reached.

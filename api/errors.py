@@ -13,6 +13,7 @@ import logging
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -112,6 +113,7 @@ def exception_handler(exc, context):
     return Response(body, status=status_code, headers=headers)
 
 
+@csrf_exempt
 def not_found(request, *args, **kwargs):
     """A path under /api/ that names no endpoint: the same format, not Django's HTML page."""
     return JsonResponse(error_body("not_found", f"No API endpoint at {request.path}."), status=404)

@@ -135,3 +135,9 @@ def test_an_unexpected_failure_answers_500_in_the_same_format(api, caplog):
     body = assert_error(response, 500, "server_error")
     assert "boom" not in body["message"]
     assert "API request failed" in caplog.text
+
+
+def test_a_post_to_a_path_that_names_no_endpoint_is_a_json_404_not_a_csrf_page(api):
+    assert_error(
+        api.post("/api/v1/orders/1.5/transitions/", {"action": "approve"}), 404, "not_found"
+    )

@@ -203,6 +203,14 @@ def pages(order):
         ("search email (upper case)", CHANGELIST_URL, {"q": order.email.upper()}),
         (f"search last name {order.last_name}", CHANGELIST_URL, {"q": order.last_name.lower()}),
         ("search last name smith (common)", CHANGELIST_URL, {"q": "smith"}),
+        (
+            "search first and last name",
+            CHANGELIST_URL,
+            {"q": f"{order.first_name} {order.last_name}".upper()},
+        ),
+        ("search reference fragment", CHANGELIST_URL, {"q": order.reference[-6:]}),
+        ("search email fragment", CHANGELIST_URL, {"q": order.email.split("@")[0][-8:]}),
+        ("filter needs a person", CHANGELIST_URL, {"needs_person": "yes"}),
         (f"order change page ({order.reference})", change_url, {}),
     ]
 

@@ -103,12 +103,19 @@ class ListParametersMixin:
         refused = self.refused_list_parameters(request)
         if refused:
             self._refuse(request, refused)
-            kept = request.GET.copy()
-            for name in refused:
-                del kept[name]
-            query = kept.urlencode()
-            return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
+            return self._redirect_without(request, refused)
+        if ERROR_FLAG in request.GET and len(request.GET) > 1:
+            # "?e=1" is Django's "the filters failed, here is everything"; with filters beside
+            # it, Django would show its "database error" page: they are tried again without it.
+            return self._redirect_without(request, [ERROR_FLAG])
         return super().changelist_view(request, extra_context)
+
+    def _redirect_without(self, request, names):
+        kept = request.GET.copy()
+        for name in names:
+            del kept[name]
+        query = kept.urlencode()
+        return HttpResponseRedirect(f"{request.path}?{query}" if query else request.path)
 
     def get_changelist_instance(self, request):
         """The changelist, or IncorrectLookupParameters with a message saying what was wrong.

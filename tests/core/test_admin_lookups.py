@@ -84,6 +84,22 @@ def test_an_offered_date_filter_with_a_value_out_of_range_shows_a_message(admin_
     assert NOT_APPLIED in text
 
 
+@pytest.mark.parametrize(
+    ("url", "probe"),
+    [(ORDERS, {"created_at__gte": "99999-01-01"}), (DELIVERIES, {"subject_id__exact": "abc"})],
+)
+def test_a_bad_value_beside_the_error_flag_still_shows_the_list_with_a_message(
+    admin_client, url, probe
+):
+    # Not Django's "database error" page, which it shows for failing filters beside "?e=1".
+    response = admin_client.get(url, {"e": "1", **probe}, follow=True)
+
+    text = page_text(response)
+    assert NOT_APPLIED in text
+    assert "Database error" not in text
+    assert response.redirect_chain[-1][0] == f"{url}?e=1"
+
+
 def test_a_refused_parameter_keeps_the_offered_ones(admin_client):
     cancelled = order_in_status(OrderStatus.CANCELLED)
 

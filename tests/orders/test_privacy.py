@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from config.celery import schedule_periodic_tasks
 from core.actors import Actor, ChangeSource
 from core.errors import ActionError
 from orders.models import Order, OrderStatus, OrderStatusChange
@@ -235,3 +236,28 @@ def test_the_beat_task_is_off_by_default_and_runs_with_the_setting(settings):
     settings.ANONYMISE_AFTER_DAYS = 365
     anonymise_closed_orders_task()
     assert Order.objects.get(pk=order.pk).anonymised_at is not None
+
+
+class BeatSender:
+    """Records what config.celery schedules."""
+
+    def __init__(self):
+        self.scheduled = {}
+
+    def signature(self, name):
+        return name
+
+    def add_periodic_task(self, seconds, task, name):
+        self.scheduled[task] = seconds
+
+
+@pytest.mark.parametrize(("days", "scheduled"), [(None, False), (730, True)])
+def test_beat_schedules_the_daily_run_only_with_the_setting(settings, days, scheduled):
+    settings.ANONYMISE_AFTER_DAYS = days
+    sender = BeatSender()
+
+    schedule_periodic_tasks(sender)
+
+    assert ("orders.anonymise_closed_orders" in sender.scheduled) is scheduled
+    if scheduled:
+        assert sender.scheduled["orders.anonymise_closed_orders"] == 24 * 3600

@@ -24,6 +24,16 @@ ORDERING_PARAM = "ordering"
 MAX_ID = 2**63 - 1
 
 
+def encode_cursor(ordering, value, pk):
+    """The cursor of the page that starts after the row with (value, pk) in `ordering`."""
+    position = {
+        "o": ordering,
+        "v": value.isoformat() if isinstance(value, datetime) else value,
+        "id": pk,
+    }
+    return base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+
+
 def _invalid(param, message):
     return ValidationError({param: [message]})
 
@@ -58,13 +68,7 @@ class KeysetPagination(BasePagination):
     def get_next_link(self):
         if not self.has_next:
             return None
-        value = getattr(self.last, self.field)
-        position = {
-            "o": self.ordering,
-            "v": value.isoformat() if isinstance(value, datetime) else value,
-            "id": self.last.pk,
-        }
-        token = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+        token = encode_cursor(self.ordering, getattr(self.last, self.field), self.last.pk)
         url = self.request.build_absolute_uri()
         url = replace_query_param(url, CURSOR_PARAM, token)
         return replace_query_param(url, ORDERING_PARAM, self.ordering)

@@ -287,3 +287,15 @@ def test_the_query_count_of_a_page_does_not_grow_with_its_size(api):
 def test_an_empty_page_stops_after_the_orders_query(api):
     # token and user, the permission checks, the (empty) page: nothing per order to fetch
     assert queries_for(api, "/api/v1/orders/?status=closed") == 4
+
+
+def test_status_filters_read_without_distinct(api):
+    """SELECT DISTINCT over every column sorts the whole match: 23 ms at a million orders."""
+    order_in_status("pending")
+    for url in ("/api/v1/orders/?status=pending", "/api/v1/returns/?status=created"):
+        with CaptureQueriesContext(connection) as captured:
+            assert api.get(url).status_code == 200
+        assert not [q for q in captured.captured_queries if "DISTINCT" in q["sql"]]
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get("/api/v1/deliveries/?state=dead").status_code == 200
+    assert not [q for q in captured.captured_queries if "DISTINCT" in q["sql"]]

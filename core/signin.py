@@ -7,6 +7,7 @@ username and the address (never the password), the client's address behind a tru
 the page a locked-out person sees, which says when to try again.
 """
 
+import ipaddress
 import logging
 
 from axes.helpers import get_client_ip_address, get_cool_off, get_failure_limit
@@ -36,7 +37,13 @@ def client_address(request):
         return remote
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-MAX_FORWARDED_ENTRIES:]
     entries = [entry.strip() for entry in forwarded if entry.strip()]
-    return entries[-proxies] if len(entries) >= proxies else remote
+    if len(entries) < proxies:
+        return remote
+    # axes stores the address in an IP field: anything else is the header's noise, not a client.
+    try:
+        return str(ipaddress.ip_address(entries[-proxies]))
+    except ValueError:
+        return remote
 
 
 def logged_username(credentials):

@@ -9,6 +9,7 @@ and not yet dealt with by a person), or what an app above orders registers with 
 lock, with a history row naming who ran it; `anonymised_at` makes a second run skip it.
 """
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -21,6 +22,8 @@ from core.actors import Actor
 from core.errors import ActionError
 from orders.models import Order, OrderStatus, OrderStatusChange
 from outbox.models import IN_FLIGHT_STATES, NEEDS_A_PERSON, Delivery
+
+logger = logging.getLogger(__name__)
 
 CLOSED_STATUSES = (OrderStatus.CLOSED, OrderStatus.CANCELLED)
 ANONYMISED = "anonymised"
@@ -156,9 +159,14 @@ def anonymise_closed_orders(*, older_than_days, actor: Actor, batch_size=500, pr
         last_pk = batch[-1][0]
         reasons = held_back([pk for pk, _ in batch])
         for pk, reference in batch:
-            reason = reasons.get(pk) or anonymise_order(
-                order_id=pk, actor=actor, cutoff=cutoff, message=message
-            )
+            try:
+                reason = reasons.get(pk) or anonymise_order(
+                    order_id=pk, actor=actor, cutoff=cutoff, message=message
+                )
+            except Exception:
+                # One order that fails is reported and left as it was; the others go on.
+                logger.exception("Anonymising order %s failed", reference)
+                reason = "failed in the hub (the log has the error); left as it was"
             if reason:
                 report.held.append((reference, reason))
             else:

@@ -145,6 +145,19 @@ def test_the_limit_and_cool_off_come_from_the_settings(client, staff, settings):
     assert "30 minutes from now" in locked.content.decode()
 
 
+def test_a_garbled_forwarded_address_never_breaks_the_sign_in(client, staff, settings):
+    settings.LOGIN_TRUSTED_PROXIES = 1
+
+    response = client.post(
+        LOGIN_URL,
+        {"username": "alice", "password": WRONG, "next": INDEX_URL},
+        REMOTE_ADDR="10.0.0.2",
+        HTTP_X_FORWARDED_FOR="<script>, x" * 3,
+    )
+
+    assert response.status_code == 200
+
+
 @pytest.mark.parametrize(
     ("proxies", "forwarded", "expected"),
     [
@@ -155,6 +168,9 @@ def test_the_limit_and_cool_off_come_from_the_settings(client, staff, settings):
         (2, "6.6.6.6, 198.51.100.1, 10.0.0.9", "198.51.100.1"),
         # Fewer entries than trusted proxies: the header did not pass them all.
         (2, "198.51.100.1", "10.0.0.2"),
+        # Not an address: the peer's is used (axes keeps addresses in an IP field).
+        (1, "not-an-address", "10.0.0.2"),
+        (1, "2001:db8::1", "2001:db8::1"),
     ],
 )
 def test_the_client_address_behind_trusted_proxies(settings, proxies, forwarded, expected):

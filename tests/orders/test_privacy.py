@@ -182,6 +182,27 @@ def test_held_orders_go_once_what_held_them_is_settled():
     assert run().anonymised == 1
 
 
+def test_an_order_that_fails_is_left_as_it_was_and_the_others_go_on(monkeypatch):
+    failing, other = closed_days_ago(400), closed_days_ago(400)
+    record = OrderStatusChange.record.__func__
+
+    def record_failing_for_one(cls, *, subject, **kwargs):
+        if subject.pk == failing.pk:
+            raise RuntimeError("disk full")
+        return record(cls, subject=subject, **kwargs)
+
+    monkeypatch.setattr(OrderStatusChange, "record", classmethod(record_failing_for_one))
+
+    report = run()
+
+    assert report.anonymised == 1
+    assert report.held == [
+        (failing.reference, "failed in the hub (the log has the error); left as it was")
+    ]
+    assert Order.objects.get(pk=failing.pk).last_name == failing.last_name
+    assert Order.objects.get(pk=other.pk).anonymised_at is not None
+
+
 def test_the_bounds_of_days_and_batch_size():
     with pytest.raises(ActionError, match="days"):
         run(days=0)

@@ -145,6 +145,18 @@ def test_search_finds_people_and_orders_the_way_staff_type(support_client, term)
         assert reference not in page, term
 
 
+def test_a_whole_last_name_or_email_finds_exactly_those_orders_first(support_client):
+    OrderFactory(reference="ORD-1", last_name="Smith", email="a@shop.example")
+    OrderFactory(reference="ORD-2", last_name="Smithson", email="aa@shop.example")
+
+    assert "ORD-2" not in search(support_client, "SMITH")
+    assert "ORD-1" in search(support_client, "SMITH")
+    both = search(support_client, "smit")
+    assert "ORD-1" in both and "ORD-2" in both
+    assert "ORD-2" not in search(support_client, "A@shop.example")
+    assert "ORD-2" in search(support_client, "aa@shop")
+
+
 def test_search_needs_every_word_and_treats_wildcards_as_text(support_client):
     OrderFactory(reference="ORD-1", first_name="Hugo", last_name="Lefevre")
     OrderFactory(reference="ORD-2", first_name="Hugo", last_name="Martin")

@@ -9,8 +9,15 @@ the page a locked-out person sees, which says when to try again.
 
 import ipaddress
 import logging
+import math
 
-from axes.helpers import get_client_ip_address, get_cool_off, get_failure_limit
+from axes.helpers import (
+    get_client_ip_address,
+    get_client_username,
+    get_cool_off,
+    get_failure_limit,
+)
+from axes.models import AccessAttempt
 from axes.signals import user_locked_out
 from axes.utils import reset
 from django.conf import settings
@@ -60,10 +67,18 @@ def log_failed_sign_in(sender, credentials, request=None, **kwargs):
 
 
 def log_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
+    username = str(username or "")[:MAX_LOGGED_USERNAME]
+    # axes sends this signal for the failure that locks and for each attempt refused during the
+    # lock; only the first has its failures counted on the request.
+    if getattr(request, "axes_failures_since_start", None) is None:
+        logger.warning(
+            "Sign-in refused, locked: username=%r address=%s", username, ip_address or "-"
+        )
+        return
     logger.warning(
         "Sign-in locked after %s failures: username=%r address=%s, for %s minutes",
-        settings.AXES_FAILURE_LIMIT,
-        str(username or "")[:MAX_LOGGED_USERNAME],
+        request.axes_failures_since_start,
+        username,
         ip_address or "-",
         settings.LOGIN_COOLOFF_MINUTES,
     )
@@ -74,18 +89,30 @@ def connect_signals():
     user_locked_out.connect(log_lockout, dispatch_uid="core.signin.locked")
 
 
-def lockout_response(request, original_response=None, credentials=None):
-    """The page a locked-out person sees (AXES_LOCKOUT_CALLABLE): 429, and when to try again.
+def locked_since(request, credentials):
+    """The time of the last failure counted for this username and address (axes' record)."""
+    return (
+        AccessAttempt.objects.filter(
+            username=get_client_username(request, credentials),
+            ip_address=getattr(request, "axes_ip_address", None),
+        )
+        .order_by("-attempt_time")
+        .values_list("attempt_time", flat=True)
+        .first()
+    )
 
-    Every attempt during the lockout starts the cool-off again, so the time is counted from now.
-    """
+
+def lockout_response(request, original_response=None, credentials=None):
+    """The page a locked-out person sees (AXES_LOCKOUT_CALLABLE): 429, and when to try again:
+    the cool-off after the last counted failure (attempts during the lock are not counted)."""
     cool_off = get_cool_off(request)
+    retry_at = (locked_since(request, credentials) or timezone.now()) + cool_off
     context = {
         **site.each_context(request),
         "title": "Sign-in locked",
         "failure_limit": get_failure_limit(request, credentials),
-        "cool_off_minutes": round(cool_off.total_seconds() / 60),
-        "retry_at": timezone.now() + cool_off,
+        "minutes_left": max(1, math.ceil((retry_at - timezone.now()).total_seconds() / 60)),
+        "retry_at": retry_at,
     }
     # Rendered at once: axes' middleware returns it after the view's response was rendered.
     return render(request, "registration/locked_out.html", context, status=429)

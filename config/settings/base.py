@@ -100,7 +100,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Sign-in throttling (django-axes, core/signin.py, docs/security.md "Sign-in"): after
 # LOGIN_FAILURE_LIMIT failures in a row for one username from one address, that pair is refused
-# for LOGIN_COOLOFF_MINUTES (each attempt meanwhile starts the wait again); `manage.py
+# for LOGIN_COOLOFF_MINUTES from the last counted failure; `manage.py
 # unlock_login USERNAME` lifts it. Per pair, so nobody can lock a colleague out from elsewhere.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -119,6 +119,9 @@ AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Attempts refused during a lock are logged, not counted: the lock ends when the page says, and
+# axes' record of the pair does not grow with every request an attacker sends.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_CLIENT_IP_CALLABLE = "core.signin.client_address"
 AXES_LOCKOUT_CALLABLE = "core.signin.lockout_response"
 # Successful sign-ins are not stored (axes' AccessLog would keep every address for ever).

@@ -2,9 +2,11 @@
 address, the lockout page says when to try again, failures are logged, unlock_login reopens."""
 
 import logging
+from datetime import timedelta
 from io import StringIO
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.management import call_command
 from django.test import RequestFactory
 from django.urls import reverse
@@ -53,7 +55,7 @@ def test_five_failures_lock_and_then_the_right_password_is_refused(client, staff
     page = right.content.decode()
     assert "Sign-in locked" in page
     assert "Try again after" in page
-    assert "15 minutes from now" in page
+    assert "(in 15 minutes)" in page
 
 
 def test_thirty_failures_never_let_the_thirty_first_right_one_in(client, staff):
@@ -61,6 +63,28 @@ def test_thirty_failures_never_let_the_thirty_first_right_one_in(client, staff):
         sign_in(client, WRONG)
 
     assert sign_in(client, RIGHT).status_code == 429
+
+
+def test_attempts_during_the_lock_neither_extend_it_nor_grow_its_record(client, staff, caplog):
+    for _ in range(5):
+        sign_in(client, WRONG)
+    attempt = AccessAttempt.objects.get(username="alice")
+    first_page = sign_in(client, WRONG).content.decode()
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="core.signin"):
+        for _ in range(20):
+            assert sign_in(client, WRONG).status_code == 429
+
+    # Each refusal is still logged.
+    refusals = [r for r in caplog.records if r.getMessage().startswith("Sign-in refused, locked")]
+    assert len(refusals) == 20
+    again = AccessAttempt.objects.get(username="alice")
+    assert (again.failures_since_start, again.attempt_time) == (5, attempt.attempt_time)
+    assert len(again.post_data) == len(attempt.post_data)
+    retry_at = f"{attempt.attempt_time + timedelta(minutes=15):%Y-%m-%d %H:%M} UTC"
+    assert retry_at in first_page
+    assert retry_at in sign_in(client, RIGHT).content.decode()
 
 
 def test_the_lock_is_per_username_and_address(client, staff):
@@ -142,7 +166,7 @@ def test_the_limit_and_cool_off_come_from_the_settings(client, staff, settings):
     locked = sign_in(client, WRONG)
 
     assert locked.status_code == 429
-    assert "30 minutes from now" in locked.content.decode()
+    assert "(in 30 minutes)" in locked.content.decode()
 
 
 def test_a_garbled_forwarded_address_never_breaks_the_sign_in(client, staff, settings):

@@ -7,7 +7,17 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("config", "core", "outbox", "orders", "returns", "integrations", "sandbox", "demo", "api")
+PACKAGES = (
+    "config",
+    "core",
+    "outbox",
+    "orders",
+    "returns",
+    "integrations",
+    "sandbox",
+    "demo",
+    "api",
+)
 
 
 def test_import_contracts_are_kept():

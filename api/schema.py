@@ -199,3 +199,85 @@ ORDER_EXAMPLE = OpenApiExample(
         "actions": ["hold", "cancel"],
     },
 )
+
+
+# Descriptions of the schema's properties that carry none of their own (model fields without
+# help_text, and the ingest format's serializers in orders/ingest.py), by property name (a name
+# means the same thing wherever it appears) or, where it does not, by "Component.property".
+# `describe_every_field` fills them in.
+FIELD_DESCRIPTIONS = {
+    "id": "The hub's id of the record.",
+    "reference": "The shop's order number, unique; repeating it is idempotent (docs/api.md).",
+    "session": "35up recommendation session, if the shop has one.",
+    "currency": "ISO 4217 code (USD, EUR, GBP, ...).",
+    "language": "ISO 639-1 code of the customer's language (default en).",
+    "ordered_at": "When the customer ordered (ISO 8601; default: when the hub received it).",
+    "created_at": "When the hub created the record.",
+    "updated_at": "When the record last changed in the hub (the sync bookmark).",
+    "finished_at": "When the delivery reached a final state.",
+    "next_attempt_at": "When the outbox sends it next, if it is still to be sent.",
+    "shipped_at": "When the parcel left (ISO 8601; default: now).",
+    "at": "When the change happened.",
+    "last_problem_at": "When that delivery last changed.",
+    "from_status": "Status before the change.",
+    "to_status": "Status after the change.",
+    "thirtyfiveup_id": "35up's id of the record, once 35up has it.",
+    "customer": "Who ordered.",
+    "shipping_address": "Where the order goes; names, email and phone default to the customer's.",
+    "first_name": "First name.",
+    "last_name": "Last name.",
+    "email": "Email address.",
+    "phone": "Phone number, as the customer gave it.",
+    "company": "Company, if any.",
+    "street": "Street.",
+    "street_number": "House number.",
+    "extra": "Address line 2 (floor, apartment).",
+    "city": "City.",
+    "postcode": "Postal code.",
+    "state": "ISO 3166-2 subdivision without the country prefix (WA, QC, NSW); required for US, "
+    "CA and AU.",
+    "country": "ISO 3166-1 alpha-2 code.",
+    "lines": "The lines (at least one).",
+    "shipments": "Parcels sent, with the lines in each.",
+    "sku": "The product's SKU at 35up (vendor/product).",
+    "name": "Product name, as the customer saw it.",
+    "quantity": "How many.",
+    "unit_price": "Price of one, a decimal string with at most two places.",
+    "config": "Product options as strings (size, colour).",
+    "tracking_number": "The carrier's tracking number; unique per order.",
+    "carrier_code": "The carrier (ups, dhl, ...).",
+    "order_id": "Id of the order.",
+    "order_reference": "Reference of the order.",
+    "requested_by": "Who requested the return (username or process).",
+    "reason": "Why the customer returns the items.",
+    "message": "Why, kept in the history.",
+    "label": "The provider's name for people.",
+    "missing_settings": "Settings the hub lacks to send to this provider (empty when enabled).",
+    "provider": "The provider: 35up, sendcloud, shipup or reevoo.",
+    "operation": "What the call does (place_order, push_order, update_order_status, ...).",
+    "subject_id": "Id of the order or return the call is about.",
+    "Delivery.state": "Where the delivery stands.",
+    "attempts": "Attempts made so far.",
+    "last_status_code": "HTTP status of the last answer, if one came.",
+    "error": "The provider's or the network's error of the last attempt.",
+    "duration_ms": "How long the last attempt took.",
+    "created_by": "Who or what caused the delivery.",
+    "results": "The records of this page.",
+}
+
+
+def describe_every_field(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every property says what it is."""
+    for component_name, component in result.get("components", {}).get("schemas", {}).items():
+        properties = component.get("properties", {})
+        for name, spec in properties.items():
+            description = FIELD_DESCRIPTIONS.get(f"{component_name}.{name}") or (
+                FIELD_DESCRIPTIONS.get(name)
+            )
+            if spec.get("description") or not description:
+                continue
+            if "$ref" in spec:
+                # OpenAPI 3.0 ignores siblings of $ref: the description goes beside an allOf.
+                properties[name] = {"allOf": [{"$ref": spec.pop("$ref")}], **spec}
+            properties[name]["description"] = description
+    return result

@@ -94,3 +94,13 @@ def test_every_field_of_the_order_is_in_the_schema(schema, api):
     body = api.get(f"/api/v1/orders/{order.pk}/").json()
     properties = schema["components"]["schemas"]["Order"]["properties"]
     assert set(body) == set(properties)
+
+
+def test_every_property_of_every_component_is_described(schema):
+    missing = [
+        f"{name}.{prop}"
+        for name, component in schema["components"]["schemas"].items()
+        for prop, spec in component.get("properties", {}).items()
+        if not spec.get("description")
+    ]
+    assert missing == []

@@ -28,11 +28,9 @@ urlpatterns = [
         "v1/docs/",
         login_required(
             SpectacularSwaggerView.as_view(url_name="api:schema"),
-            login_url="api:rest_framework:login",
+            login_url="rest_framework:login",
         ),
         name="docs",
     ),
-    # Sign-in for the browsable API and the docs page (a session; clients use tokens).
-    path("v1/auth/", include("rest_framework.urls", namespace="rest_framework")),
     re_path(r"^.*$", errors.not_found),
 ]

@@ -241,12 +241,14 @@ class OrderViewSet(OrderReadMixin, viewsets.GenericViewSet):
         return ReturnViewSet.return_response(request, return_request, status.HTTP_201_CREATED)
 
 
-@extend_schema(
-    summary="Read an order by reference",
-    responses={
-        200: OpenApiResponse(s.OrderSerializer, description="The order."),
-        **error_responses([*ERRORS_READ, 404]),
-    },
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="Read an order by reference",
+        responses={
+            200: OpenApiResponse(s.OrderSerializer, description="The order."),
+            **error_responses([*ERRORS_READ, 404]),
+        },
+    )
 )
 class OrderByReferenceView(OrderViewSet):
     """GET /orders/by-reference/{reference}/: the shop's order number instead of the id."""

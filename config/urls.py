@@ -14,6 +14,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
+    # Sign-in for the browsable API and the API docs page (DRF's templates name this namespace).
+    path("api/v1/auth/", include("rest_framework.urls")),
     path("api/", include("api.urls")),
 ]
 

@@ -48,7 +48,14 @@ def test_the_docs_page_sends_people_to_sign_in_first(client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 302
     assert response["Location"] == "/api/v1/auth/login/?next=/api/v1/docs/"
-    client.force_login(UserFactory(groups=["api-read"]))
+    sign_in = client.get(response["Location"])
+    assert sign_in.status_code == 200
+    UserFactory(username="reader", groups=["api-read"])
+    signed_in = client.post(
+        response["Location"], {"username": "reader", "password": "secret-pass-123"}
+    )
+    assert signed_in.status_code == 302
+    assert signed_in["Location"] == "/api/v1/docs/"
     page = client.get("/api/v1/docs/")
     assert page.status_code == 200
     # Swagger UI from this server, not from a CDN.

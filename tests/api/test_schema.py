@@ -54,6 +54,13 @@ def test_every_operation_has_a_summary_and_its_errors(schema):
                 assert ref == "#/components/schemas/Error", (path, method, code)
 
 
+def test_every_operation_has_a_summary_of_its_own(schema):
+    summaries = [operation["summary"] for _, _, operation in operations(schema)]
+    assert len(summaries) == len(set(summaries))
+    path = "/api/v1/orders/by-reference/{reference}/"
+    assert schema["paths"][path]["get"]["summary"] == "Read an order by reference"
+
+
 def test_every_query_parameter_is_described(schema):
     for path, method, operation in operations(schema):
         for parameter in operation.get("parameters", []):

@@ -186,7 +186,13 @@ class DeliveryAdmin(ListParametersMixin, admin.ModelAdmin):
 
     @admin.action(description="Give up selected deliveries", permissions=["retry"])
     def give_up(self, request, queryset):
-        self._report(request, queryset, services.give_up, "given up", "already finished or sending")
+        self._report(
+            request,
+            queryset,
+            services.give_up,
+            "given up",
+            "already finished (acknowledge a failure instead) or sending",
+        )
 
     @admin.action(
         description="Acknowledge selected failures (read and dealt with)", permissions=["retry"]

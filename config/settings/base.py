@@ -209,6 +209,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    # core.signin logs each failure and lockout in one line; axes' own INFO lines repeat them.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # Admin order list: rows counted at most up to this number (beyond it the list says "N+").

@@ -35,6 +35,10 @@ SANDBOX_35UP_INITIAL_STATUS = "pending"
 API_THROTTLE_RATE = ""
 CACHES["api"] = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
 
+# The live server's threads close their connections after each request, so none is left open
+# when pytest-django drops the PostgreSQL test database.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not the in-memory default: the live-server tests' threads (and the crash test's
     # worker process) then share it with SQLite's ordinary locking, WAL and busy timeout,

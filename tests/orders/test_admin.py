@@ -223,9 +223,13 @@ def test_list_count_below_the_cap_is_exact(support_client, settings):
 # Who may see what
 
 
-def test_support_can_view_orders_but_not_manage_users(support_client):
+def test_support_can_view_orders_but_not_manage_users_or_groups(support_client):
     assert support_client.get(CHANGELIST_URL).status_code == 200
     assert support_client.get("/admin/auth/user/").status_code == 403
+    assert support_client.get("/admin/auth/user/add/").status_code == 403
+    assert support_client.get("/admin/auth/group/").status_code == 403
+    assert support_client.get("/admin/auth/group/add/").status_code == 403
+    assert "/admin/auth/" not in support_client.get("/admin/").content.decode()
 
 
 def test_support_sees_no_delete_and_cannot_add_orders(support_client):

@@ -1,10 +1,13 @@
 """What the API shows and accepts. Reads describe the hub's records; writes describe requests,
 which the views hand to the same services the admin calls (the rules live there)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.errors import ActionError
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, Shipment, ShipmentLine
 from orders.services import SHOP_ACTIONS as ORDER_ACTIONS
+from orders.services import TRANSITION_REASONS, reason_message
 from outbox.models import Delivery, DeliveryState
 from returns.models import Return, ReturnLine, ReturnStatus, ReturnStatusChange
 from returns.services import REASON_MAX_LENGTH, REQUESTED_35UP_STATUS
@@ -17,6 +20,11 @@ MESSAGE_MAX_LENGTH = 2_000
 # The return statuses the shop sets itself, and the service action that sets each.
 RETURN_STATUS_ACTIONS = {status.value: action for action, status in REQUESTED_35UP_STATUS.items()}
 SETTABLE_RETURN_STATUSES = list(RETURN_STATUS_ACTIONS)
+# Every key of the cancel and hold reasons, once each ("other" serves both).
+TRANSITION_REASON_KEYS = list(
+    dict.fromkeys(key for reasons in TRANSITION_REASONS.values() for key, _ in reasons)
+)
+REASON_KEY_MAX_LENGTH = 50
 
 
 class HistorySerializer(serializers.Serializer):
@@ -226,15 +234,52 @@ class DeliverySerializer(serializers.ModelSerializer):
 # Requests
 
 
+def _reasons_described():
+    """The reasons of each action, as the schema shows them."""
+    return " ".join(
+        f"For {action}: " + "; ".join(f"`{key}` = {words}" for key, words in reasons) + "."
+        for action, reasons in TRANSITION_REASONS.items()
+    )
+
+
+@extend_schema_field({"type": "string", "enum": TRANSITION_REASON_KEYS})
+class TransitionReasonField(serializers.CharField):
+    """A reason key; which keys an action takes is checked with the action (reason_message)."""
+
+
 class TransitionRequestSerializer(serializers.Serializer):
+    """The admin's transition form as JSON: the same reasons, the same history message."""
+
     action = serializers.ChoiceField(choices=ORDER_ACTIONS, help_text="approve, hold or cancel.")
+    reason = TransitionReasonField(
+        max_length=REASON_KEY_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        help_text="Why, as one of the reasons the admin offers: required for cancel and hold, "
+        f"refused for approve. {_reasons_described()} The history records "
+        '"Reason: <its words>." followed by `message`.',
+    )
     message = serializers.CharField(
         max_length=MESSAGE_MAX_LENGTH,
         required=False,
         allow_blank=True,
         default="",
-        help_text="Why, kept in the history (e.g. 'Paid').",
+        help_text="Details, kept in the history after the reason's words; required when "
+        "`reason` is `other` (then it is the reason). For approve, the whole message (e.g. "
+        "'Paid').",
     )
+
+    def validate(self, data):
+        action, reason = data["action"], data.get("reason", "")
+        if action not in TRANSITION_REASONS and reason:
+            raise serializers.ValidationError(
+                {"reason": [f"{action} takes no reason: say why in `message`."]}
+            )
+        try:
+            data["history_message"] = reason_message(action, reason, data["message"])
+        except ActionError as error:
+            raise serializers.ValidationError(error.field_errors) from None
+        return data
 
 
 class RequestLineSerializer(serializers.Serializer):

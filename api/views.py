@@ -149,16 +149,40 @@ class OrderViewSet(OrderReadMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Request a transition",
-        description="approve, hold or cancel, with a message kept in the history; sent to 35up "
-        "by the outbox. 409 with `allowed` (the actions possible now) when the order's status "
-        "does not allow it; 403 without the action's permission.",
+        description="approve, hold or cancel, kept in the history and sent to 35up by the "
+        "outbox. cancel and hold need a `reason` (one of the admin's, per action; `other` with "
+        "the details in `message`), and the history keeps the same message the admin would: "
+        '"Reason: Duplicate order. Placed twice at checkout". 400 with `field_errors.reason` '
+        "listing the reasons of the action when it is missing or not one of them; 409 with "
+        "`allowed` (the actions possible now) when the order's status does not allow it; 403 "
+        "without the action's permission.",
         request=s.TransitionRequestSerializer,
         responses={
             200: OpenApiResponse(s.OrderSerializer, description="Done; the order as it is now."),
             **error_responses([*ERRORS_WRITE, 404, 409]),
         },
         examples=[
-            OpenApiExample("Approve", value={"action": "approve", "message": "Paid"}),
+            OpenApiExample(
+                "Approve", value={"action": "approve", "message": "Paid"}, request_only=True
+            ),
+            OpenApiExample(
+                "Cancel",
+                value={
+                    "action": "cancel",
+                    "reason": "duplicate",
+                    "message": "Placed twice at checkout",
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Hold, other reason",
+                value={
+                    "action": "hold",
+                    "reason": "other",
+                    "message": "Waiting for the customer to confirm the engraving",
+                },
+                request_only=True,
+            ),
         ],
     )
     @action(detail=True, methods=["post"])
@@ -170,7 +194,7 @@ class OrderViewSet(OrderReadMixin, viewsets.GenericViewSet):
                 order_id=order.pk,
                 action=data["action"],
                 actor=Actor.api(request.user),
-                message=data["message"],
+                message=data["history_message"],
             )
         except TransitionRefused as error:
             order.refresh_from_db()

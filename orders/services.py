@@ -52,16 +52,21 @@ TRANSITION_REASONS = {
 
 def reason_message(action, reason, details=""):
     """The status history's message for `action`: "Reason: <words>." and the details. Raises
-    ActionError when the action needs a reason and has none (or "other" without details)."""
+    ActionError when the action needs a reason and has none (or "other" without details); its
+    field_errors name the input at fault ("reason", with the keys allowed, or "message")."""
     details = (details or "").strip()
     reasons = dict(TRANSITION_REASONS.get(action, ()))
     if not reasons:
         return details
     if reason not in reasons:
-        raise ActionError(f"Choose a reason to {action} ({', '.join(reasons.values())}).")
+        raise ActionError(
+            f"Choose a reason to {action} ({', '.join(reasons.values())}).",
+            field_errors={"reason": [f"Choose a reason to {action}: {', '.join(reasons)}."]},
+        )
     if reason == OTHER_REASON[0]:
         if not details:
-            raise ActionError("Say why: the reason is 'Other'.")
+            say_why = "Say why: the reason is 'Other'."
+            raise ActionError(say_why, field_errors={"message": [say_why]})
         return f"Reason: {details}"
     return f"Reason: {reasons[reason]}." + (f" {details}" if details else "")
 

@@ -194,6 +194,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStateEnum": "outbox.models.DeliveryState",
         "OrderActionEnum": "orders.services.SHOP_ACTIONS",
         "SettableReturnStatusEnum": "api.serializers.SETTABLE_RETURN_STATUSES",
+        "TransitionReasonEnum": "api.serializers.TRANSITION_REASON_KEYS",
     },
     # The schema and the docs page are for signed-in clients too; the page's assets are served
     # from this server (drf-spectacular-sidecar), not from a CDN.

@@ -10,6 +10,7 @@ from django_fsm import ConcurrentTransition
 
 from api.schema import INGEST_DOCUMENT
 from orders import services
+from orders.forms import TransitionForm
 from orders.models import Order, OrderStatus, OrderStatusChange
 from outbox.models import Delivery
 from returns.models import Return
@@ -106,24 +107,141 @@ def test_ingest_needs_the_add_order_permission(admin_api, reader):
 
 
 @pytest.mark.parametrize(
-    ("status", "action", "to_status"),
+    ("status", "request_body", "to_status", "history_message"),
     [
-        ("pending", "approve", "approved"),
-        ("approved", "hold", "pending"),
-        ("pending", "cancel", "cancelled"),
-        ("processing", "cancel", "pending_cancellation"),
+        ("pending", {"action": "approve", "message": " Paid "}, "approved", "Paid"),
+        (
+            "approved",
+            {"action": "hold", "reason": "awaiting_payment", "message": "Bank transfer"},
+            "pending",
+            "Reason: Waiting for payment. Bank transfer",
+        ),
+        (
+            "pending",
+            {"action": "cancel", "reason": "customer_asked"},
+            "cancelled",
+            "Reason: The customer asked to cancel.",
+        ),
+        (
+            "processing",
+            {"action": "cancel", "reason": "fraud", "message": "Card reported stolen"},
+            "pending_cancellation",
+            "Reason: Suspected fraud. Card reported stolen",
+        ),
     ],
 )
-def test_a_transition_is_recorded_with_its_message(api, status, action, to_status):
+def test_a_transition_is_recorded_with_its_message(
+    api, status, request_body, to_status, history_message
+):
     order = order_in_status(status)
-    response = api.post(
-        f"/api/v1/orders/{order.pk}/transitions/", {"action": action, "message": "Paid"}
-    )
+    response = api.post(f"/api/v1/orders/{order.pk}/transitions/", request_body)
     assert response.status_code == 200, response.content
     assert response.json()["status"] == to_status
     change = response.json()["history"][-1]
-    assert change == {**change, "to_status": to_status, "message": "Paid", "source": "api"}
+    assert change == {
+        **change,
+        "to_status": to_status,
+        "message": history_message,
+        "source": "api",
+    }
     assert Delivery.objects.filter(provider="35up", operation="update_order_status").exists()
+
+
+@pytest.mark.parametrize("reason", [None, "", "changed_mind", "awaiting_payment"])
+def test_cancel_without_one_of_its_reasons_is_a_field_error_listing_them(api, reason):
+    order = order_in_status("pending")
+    request_body = {"action": "cancel", "message": "Customer phoned"}
+    if reason is not None:
+        request_body["reason"] = reason
+    response = api.post(f"/api/v1/orders/{order.pk}/transitions/", request_body)
+    assert response.status_code == 400
+    expected = (
+        "Choose a reason to cancel: customer_asked, payment_failed, fraud, undeliverable, "
+        "duplicate, other."
+    )
+    assert response.json() == {
+        "code": "invalid",
+        "message": f"reason: {expected}",
+        "field_errors": {"reason": [expected]},
+    }
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    assert not Delivery.objects.filter(operation="update_order_status").exists()
+
+
+def test_hold_without_a_reason_lists_the_reasons_of_hold(api):
+    order = order_in_status("approved")
+    response = api.post(f"/api/v1/orders/{order.pk}/transitions/", {"action": "hold"})
+    assert response.status_code == 400
+    assert response.json()["field_errors"] == {
+        "reason": [
+            "Choose a reason to hold: awaiting_payment, fraud_check, customer_asked, "
+            "address_check, other."
+        ]
+    }
+
+
+def test_cancel_with_a_reason_writes_the_history_message_the_admin_writes(api, support_user):
+    order = order_in_status("pending")
+    response = api.post(
+        f"/api/v1/orders/{order.pk}/transitions/",
+        {"action": "cancel", "reason": "duplicate", "message": "Placed twice at checkout"},
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["history"][-1]["message"] == (
+        "Reason: Duplicate order. Placed twice at checkout"
+    )
+    # The admin's form builds its message with the same service function.
+    form = TransitionForm(
+        {"reason": "duplicate", "message": "Placed twice at checkout"}, action="cancel"
+    )
+    assert form.is_valid()
+    assert form.history_message() == OrderStatusChange.objects.filter(order=order).last().message
+
+
+def test_hold_for_another_reason_needs_the_details_and_records_them(api):
+    order = order_in_status("approved")
+    url = f"/api/v1/orders/{order.pk}/transitions/"
+    without_details = api.post(url, {"action": "hold", "reason": "other", "message": "  "})
+    assert without_details.status_code == 400
+    assert without_details.json()["field_errors"] == {
+        "message": ["Say why: the reason is 'Other'."]
+    }
+    order.refresh_from_db()
+    assert order.status == OrderStatus.APPROVED
+
+    response = api.post(
+        url, {"action": "hold", "reason": "other", "message": "Engraving to be confirmed"}
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "pending"
+    assert response.json()["history"][-1]["message"] == "Reason: Engraving to be confirmed"
+
+
+def test_approve_needs_no_reason_and_refuses_one(api):
+    order = order_in_status("pending")
+    url = f"/api/v1/orders/{order.pk}/transitions/"
+    refused = api.post(url, {"action": "approve", "reason": "duplicate", "message": "Paid"})
+    assert refused.status_code == 400
+    assert refused.json()["field_errors"] == {
+        "reason": ["approve takes no reason: say why in `message`."]
+    }
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
+    response = api.post(url, {"action": "approve", "reason": "", "message": "Paid"})
+    assert response.status_code == 200, response.content
+    assert response.json()["history"][-1]["message"] == "Paid"
+
+
+def test_api_read_may_not_cancel_even_with_a_reason(reader):
+    order = order_in_status("pending")
+    response = reader.post(
+        f"/api/v1/orders/{order.pk}/transitions/", {"action": "cancel", "reason": "duplicate"}
+    )
+    assert response.status_code == 403
+    assert response.json()["message"] == "You do not have permission to cancel orders."
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PENDING
 
 
 def test_a_second_approve_answers_409_with_the_transitions_allowed_now(api):
@@ -145,7 +263,9 @@ def test_a_second_approve_answers_409_with_the_transitions_allowed_now(api):
 
 def test_a_closed_order_allows_nothing(api):
     order = order_in_status("closed")
-    response = api.post(f"/api/v1/orders/{order.pk}/transitions/", {"action": "cancel"})
+    response = api.post(
+        f"/api/v1/orders/{order.pk}/transitions/", {"action": "cancel", "reason": "duplicate"}
+    )
     assert response.status_code == 409
     assert response.json()["allowed"] == []
 

@@ -24,7 +24,7 @@ from integrations.providers import Provider
 from integrations.sync import sync_order, sync_return
 from orders.ingest import IngestOutcome, ingest_order
 from orders.models import Order, OrderStatus
-from orders.services import add_note, add_shipment, request_transition
+from orders.services import add_note, add_shipment, reason_message, request_transition
 from outbox.services import drain
 from returns import services as return_services
 from returns.models import ReturnStatus
@@ -198,10 +198,12 @@ class Report:
 
 @dataclass(frozen=True)
 class Request:
-    """The shop asks for `action` (approve, hold, cancel)."""
+    """The shop asks for `action` (approve, hold, cancel); an order's cancel or hold gives one of
+    orders.services.TRANSITION_REASONS, as staff must, and `message` adds the details."""
 
     action: str
     message: str = ""
+    reason: str = ""
 
 
 PLACED = Report(S.PENDING)
@@ -214,7 +216,7 @@ PATHS = {
     S.NEW: [[]],
     S.PENDING: [
         [PLACED],
-        [Report(S.APPROVED), Request("hold", "Address check with the customer.")],
+        [Report(S.APPROVED), Request("hold", "Checking the house number.", "address_check")],
     ],
     S.APPROVED: [[PLACED, PAID], [Report(S.APPROVED)], [PLACED, Request("approve", "Paid.")]],
     S.PROCESSING: [TO_PROCESSING, [Report(S.APPROVED), Report(S.PROCESSING)]],
@@ -224,15 +226,18 @@ PATHS = {
     ],
     S.DELIVERED: [TO_DELIVERED],
     S.PENDING_CANCELLATION: [
-        [PLACED, PAID, Request("cancel", "Customer changed their mind.")],
-        [*TO_PROCESSING, Request("cancel", "Customer ordered the wrong model.")],
+        [PLACED, PAID, Request("cancel", "Changed their mind.", "customer_asked")],
+        [*TO_PROCESSING, Request("cancel", "Ordered the wrong model.", "customer_asked")],
     ],
     S.CANCELLED: [
-        [Request("cancel", "Duplicate order.")],
-        [PLACED, Request("cancel", "Payment failed.")],
-        [PLACED, PAID, Request("cancel", "Customer cancelled."), Report(S.CANCELLED)],
+        [Request("cancel", reason="duplicate")],
+        [PLACED, Request("cancel", reason="payment_failed")],
+        [PLACED, PAID, Request("cancel", reason="customer_asked"), Report(S.CANCELLED)],
     ],
-    S.CLOSED: [[*TO_DELIVERED, Report(S.CLOSED)], [PLACED, Request("cancel"), Report(S.CLOSED)]],
+    S.CLOSED: [
+        [*TO_DELIVERED, Report(S.CLOSED)],
+        [PLACED, Request("cancel", reason="fraud"), Report(S.CLOSED)],
+    ],
 }
 
 NOTES = {
@@ -442,7 +447,7 @@ def _seed_order(demo_order, support_user, report):
                 order_id=order.pk,
                 action=step.action,
                 actor=Actor.staff(support_user),
-                message=step.message,
+                message=reason_message(step.action, step.reason, step.message),
             )
             _send_to_35up()
         elif step.status != order.status:

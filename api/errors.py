@@ -35,12 +35,6 @@ class TransitionNotAllowed(Exception):
         self.allowed = list(allowed)
 
 
-class RequestTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "request_too_large"
-    default_detail = "The request body is too large."
-
-
 def error_body(code, message, field_errors=None, **extra):
     return {"code": code, "message": message, "field_errors": field_errors or {}, **extra}
 

@@ -81,7 +81,7 @@ class KeysetPagination(BasePagination):
         if raw is None:
             return settings.API_PAGE_SIZE
         maximum = settings.API_MAX_PAGE_SIZE
-        if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
             raise _invalid(PAGE_SIZE_PARAM, f"A whole number from 1 to {maximum}.")
         return int(raw)
 

@@ -7,10 +7,17 @@ directly, past that bound; this parser reads at most the limit and refuses the r
 import json
 
 from django.conf import settings
-from rest_framework.exceptions import ParseError
+from rest_framework import status
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
-from api.errors import RequestTooLarge
+
+class RequestTooLarge(APIException):
+    # Here, not in api.errors: DRF's settings import this module while api.errors is importing
+    # DRF's views, so an import of api.errors from here would be circular.
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+    default_detail = "The request body is too large."
 
 
 def _refuse_constant(name):
@@ -54,7 +61,7 @@ class BoundedJSONParser(JSONParser):
         limit = settings.API_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:

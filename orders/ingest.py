@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import serializers
 
 from core import events
 from core.actors import Actor
+from core.errors import PermissionRefused
 from core.nested import error_paths, lines_from_paths
 from orders.events import OrderReceived
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
@@ -368,11 +369,17 @@ def _build(data):
     return order, lines, errors
 
 
+INGEST_PERMISSION = "orders.add_order"
+
+
 def ingest_order(document, *, actor: Actor) -> IngestResult:
     """Create an order from an ingest document; idempotent on reference.
 
     The same reference with the same content changes nothing; with other content it is refused.
+    Raises PermissionRefused when a person or API client without orders.add_order sends it.
     """
+    if not actor.has_perm(INGEST_PERMISSION):
+        raise PermissionRefused("You do not have permission to add orders.")
     reference = _reference_label(document)
     problems = limit_problems(document)
     if problems:
@@ -413,9 +420,11 @@ def ingest_order(document, *, actor: Actor) -> IngestResult:
         if existing is None:
             return _refused_by_database(reference, error)
         return _compare_with_existing(existing, digest)
-    except DatabaseError as error:
+    except DataError as error:
         # A value the database refuses (a range, a character) refuses this order, rolled back
-        # to its savepoint, and the caller's other orders go on.
+        # to its savepoint, and the caller's other orders go on. Trouble of the database itself
+        # (OperationalError: a lost connection, a deadlock) is not the document's fault: it
+        # propagates, and the door answers it as a failure of the hub.
         return _refused_by_database(reference, error)
     return IngestResult(reference, IngestOutcome.CREATED, order=order)
 

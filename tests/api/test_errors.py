@@ -1,13 +1,17 @@
 """Every error of every endpoint in one format ({code, message, field_errors}); bodies that are
 not JSON objects, too big or unstorable are refused before any service sees them."""
 
+import io
 import json
 from unittest import mock
 
 import pytest
+from django.db import OperationalError
+from django.test import RequestFactory
 
+from api.parsers import BoundedJSONParser, RequestTooLarge
 from api.schema import INGEST_DOCUMENT
-from orders.models import Order
+from orders.models import Order, OrderLine
 from tests.factories import order_in_status
 
 pytestmark = pytest.mark.django_db
@@ -35,6 +39,10 @@ def test_an_unknown_path_under_the_api(api):
         "/api/v1/orders/by-reference/NOPE/",
         "/api/v1/returns/9223372036854775808/",
         "/api/v1/deliveries/0/",
+        # Digits to str.isdigit(), not to int(): once a 500.
+        "/api/v1/orders/%C2%B2/",
+        "/api/v1/returns/%D9%A3/",
+        "/api/v1/deliveries/%C2%B9/",
     ],
 )
 def test_a_record_that_does_not_exist(api, url):
@@ -72,13 +80,25 @@ def test_a_body_over_the_limit_is_refused_with_413(api, settings):
     assert not Order.objects.exists()
 
 
-def test_a_body_longer_than_it_declares_is_read_only_up_to_the_limit(api, settings):
+def test_a_body_longer_than_it_declares_is_read_only_up_to_the_limit(settings):
+    # The test client cannot send a body longer than its Content-Length, so the parser is given
+    # such a stream directly: it reads one byte past the limit and stops.
     settings.API_MAX_BODY_BYTES = 1_000
-    payload = json.dumps({**INGEST_DOCUMENT, "session": "x" * 5_000}).encode()
-    response = api.generic(
-        "POST", "/api/v1/orders/", payload, "application/json", CONTENT_LENGTH=""
-    )
-    assert response.status_code in (400, 413)
+    stream = io.BytesIO(json.dumps({**INGEST_DOCUMENT, "session": "x" * 5_000}).encode())
+    request = RequestFactory().post("/api/v1/orders/", CONTENT_LENGTH="10")
+
+    with pytest.raises(RequestTooLarge, match="larger than 1000 bytes"):
+        BoundedJSONParser().parse(stream, parser_context={"request": request})
+    assert stream.tell() == 1_001
+
+
+def test_a_database_failure_during_ingest_is_the_hubs_500_not_a_refused_document(api, caplog):
+    with mock.patch.object(
+        OrderLine.objects, "bulk_create", side_effect=OperationalError("server closed")
+    ):
+        response = api.post("/api/v1/orders/", INGEST_DOCUMENT)
+    body = assert_error(response, 500, "server_error")
+    assert "server closed" not in body["message"]
     assert not Order.objects.exists()
 
 

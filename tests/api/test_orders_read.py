@@ -231,6 +231,8 @@ def test_sync_clients_page_by_updated_at_and_see_a_changed_order_again(api):
         "page_size=0",
         "page_size=201",
         "page_size=ten",
+        # A digit to str.isdigit(), not to int(): once a 500.
+        "page_size=%C2%B2",
         "ordering=email",
     ],
 )

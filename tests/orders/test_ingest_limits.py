@@ -7,19 +7,23 @@ from decimal import Decimal
 from unittest import mock
 
 import pytest
-from django.db import DataError, connection
+from django.db import DataError, OperationalError, connection
 from django.test import override_settings
 
+from core.actors import Actor
+from core.errors import PermissionRefused
 from orders import ingest as ingest_module
 from orders.ingest import (
     NO_REFERENCE,
     IngestOutcome,
     IngestParseError,
+    ingest_order,
     limit_problems,
     parse_ingest_json,
     sendable_checks,
 )
 from orders.models import Order, OrderLine
+from tests.factories import UserFactory
 from tests.orders.test_commands import run
 from tests.orders.test_ingest import ingest, ingest_document
 
@@ -414,6 +418,37 @@ def test_a_database_error_on_one_order_refuses_it_and_the_rest_go_on(tmp_path):
     ]
     assert error == "1 of 3 orders refused (see above)."
     assert sorted(Order.objects.values_list("reference", flat=True)) == ["DB-1", "DB-3"]
+
+
+def test_a_failure_of_the_hub_on_one_order_is_reported_and_the_file_goes_on(tmp_path):
+    path = tmp_path / "orders.json"
+    path.write_text(json.dumps([ingest_document(f"HUB-{n}") for n in (1, 2, 3)]))
+    bulk_create = OrderLine.objects.bulk_create
+
+    def fail_on_the_second(lines, *args, **kwargs):
+        if lines[0].order.reference == "HUB-2":
+            raise OperationalError("server closed the connection unexpectedly")
+        return bulk_create(lines, *args, **kwargs)
+
+    with mock.patch.object(OrderLine.objects, "bulk_create", side_effect=fail_on_the_second):
+        out, error = run("import_orders", str(path))
+
+    assert out.splitlines() == [
+        "created HUB-1",
+        "refused element 2: the hub failed on this order (OperationalError); nothing of it was "
+        "stored, the log has the details.",
+        "created HUB-3",
+        "2 created, 0 unchanged, 1 refused",
+    ]
+    assert error == "1 of 3 orders refused (see above)."
+    assert sorted(Order.objects.values_list("reference", flat=True)) == ["HUB-1", "HUB-3"]
+
+
+def test_a_person_without_the_permission_to_add_orders_cannot_ingest():
+    user = UserFactory(is_staff=True)
+    with pytest.raises(PermissionRefused, match="permission to add orders"):
+        ingest_order(ingest_document("NOPE-1"), actor=Actor.staff(user))
+    assert not Order.objects.exists()
 
 
 @on_postgresql

@@ -1,5 +1,6 @@
 """Import orders from a JSON array in the ingest format (docs/ingest-format.md)."""
 
+import logging
 import sys
 
 from django.conf import settings
@@ -13,6 +14,8 @@ from orders.ingest import (
     ingest_order,
     parse_ingest_json,
 )
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -33,7 +36,18 @@ class Command(BaseCommand):
             (IngestOutcome.CREATED, IngestOutcome.UNCHANGED, IngestOutcome.REFUSED), 0
         )
         for position, document in enumerate(documents, start=1):
-            result = ingest_order(document, actor=actor)
+            try:
+                result = ingest_order(document, actor=actor)
+            except Exception as error:
+                # A failure of the hub on one order (a lost database connection, a bug) is
+                # reported on that order; the rest of the file goes on.
+                logger.exception("import_orders: element %s failed", position)
+                counts[IngestOutcome.REFUSED] += 1
+                self.stdout.write(
+                    f"refused element {position}: the hub failed on this order "
+                    f"({type(error).__name__}); nothing of it was stored, the log has the details."
+                )
+                continue
             counts[result.outcome] += 1
             if result.outcome == IngestOutcome.REFUSED:
                 label = result.reference

@@ -157,7 +157,12 @@ def anonymise_closed_orders(*, older_than_days, actor: Actor, batch_size=500, pr
         if not batch:
             return report
         last_pk = batch[-1][0]
-        reasons = held_back([pk for pk, _ in batch])
+        try:
+            reasons = held_back([pk for pk, _ in batch])
+        except Exception:
+            # The batch's quick look failed; each order's own check under its lock still runs.
+            logger.exception("Looking for held-back orders in a batch failed")
+            reasons = {}
         for pk, reference in batch:
             try:
                 reason = reasons.get(pk) or anonymise_order(

@@ -203,6 +203,24 @@ def test_an_order_that_fails_is_left_as_it_was_and_the_others_go_on(monkeypatch)
     assert Order.objects.get(pk=other.pk).anonymised_at is not None
 
 
+def test_a_hold_check_that_fails_stops_no_run(monkeypatch):
+    orders = [closed_days_ago(400) for _ in range(2)]
+
+    def broken_check(order_ids):
+        raise RuntimeError("returns table unreadable")
+
+    monkeypatch.setattr("orders.privacy._holds", [broken_check])
+
+    report = run()
+
+    assert report.anonymised == 0
+    assert report.held == [
+        (order.reference, "failed in the hub (the log has the error); left as it was")
+        for order in orders
+    ]
+    assert not Order.objects.filter(anonymised_at__isnull=False).exists()
+
+
 def test_the_bounds_of_days_and_batch_size():
     with pytest.raises(ActionError, match="days"):
         run(days=0)

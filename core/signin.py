@@ -80,7 +80,8 @@ def log_lockout(sender, request=None, username=None, ip_address=None, **kwargs):
         request.axes_failures_since_start,
         username,
         ip_address or "-",
-        settings.LOGIN_COOLOFF_MINUTES,
+        # axes' own setting, which the lockout page uses too (LOGIN_COOLOFF_MINUTES sets it).
+        int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
     )
 
 

@@ -158,15 +158,17 @@ def test_a_lockout_is_logged(client, staff, caplog):
     )
 
 
-def test_the_limit_and_cool_off_come_from_the_settings(client, staff, settings):
+def test_the_limit_and_cool_off_come_from_the_settings(client, staff, settings, caplog):
     settings.AXES_FAILURE_LIMIT = 2
     settings.AXES_COOLOFF_TIME = settings.AXES_COOLOFF_TIME * 2
+    caplog.set_level(logging.WARNING, logger="core.signin")
 
     sign_in(client, WRONG)
     locked = sign_in(client, WRONG)
 
     assert locked.status_code == 429
     assert "(in 30 minutes)" in locked.content.decode()
+    assert "for 30 minutes" in caplog.text
 
 
 def test_a_garbled_forwarded_address_never_breaks_the_sign_in(client, staff, settings):

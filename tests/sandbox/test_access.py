@@ -115,6 +115,23 @@ def test_a_staff_session_without_the_csrf_token_cannot_change_anything(staff_cli
     assert SandboxFaults.load().error_rate == 0
 
 
+def test_a_foreign_origin_is_refused_even_with_the_csrf_token(staff_client):
+    """The token alone is not enough: the request must also come from the hub's own origin."""
+    token = csrf_token_of(staff_client)
+
+    response = send(
+        staff_client,
+        "POST",
+        "/sandbox/_control/faults",
+        FAULTS_CHANGE,
+        X_CSRFToken=token,
+        Origin="https://attacker.example",
+    )
+
+    assert response.status_code == 403
+    assert SandboxFaults.load().error_rate == 0
+
+
 def test_a_staff_session_with_the_csrf_token_drives_the_sandbox(staff_client, thirtyfiveup):
     token = csrf_token_of(staff_client)
     order_id = place(thirtyfiveup)["id"]

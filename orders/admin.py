@@ -396,9 +396,16 @@ class OrderAdmin(ListParametersMixin, admin.ModelAdmin):
             # The status badge tells a held order from one awaiting its first approval.
             obj.last_from_status = history[-1].from_status if history else None
             context["timeline"] = timeline
-            context["refused_actions"] = refused_shop_actions(
-                entry.delivery for entry in timeline.entries if entry.delivery
-            )
+            deliveries = [entry.delivery for entry in timeline.entries if entry.delivery]
+            refused_actions = refused_shop_actions(deliveries)
+            shown = {refused.delivery.pk for refused in refused_actions}
+            context["refused_actions"] = refused_actions
+            # Every other delivery that waits for a person gets a line of the banner too.
+            context["deliveries_needing_a_person"] = [
+                delivery
+                for delivery in deliveries
+                if delivery.needs_a_person and delivery.pk not in shown
+            ]
             context["can_acknowledge"] = request.user.has_perm(ACKNOWLEDGE_PERMISSION)
             context["provider_syncs"] = provider_syncs(obj)
             context["has_push_permission"] = self.has_push_permission(request)

@@ -134,6 +134,13 @@ class Delivery(models.Model):
         return registry.spec_for(self.provider, self.operation).unsafe_to_repeat
 
     @property
+    def needs_a_person(self):
+        """NEEDS_A_PERSON for a row already read (tests/outbox keep the two in agreement)."""
+        if self.state in (DeliveryState.DEAD, DeliveryState.AMBIGUOUS):
+            return True
+        return self.state == DeliveryState.FAILED and self.settled_at is None
+
+    @property
     def state_label(self):
         """What happened, in words: who refused it, why it was not sent, who gave it up, when
         the next attempt goes out."""

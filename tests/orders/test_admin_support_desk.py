@@ -228,6 +228,44 @@ def test_the_hubs_own_refusal_to_send_is_not_the_providers(support_client):
     assert "Not sent: invalid for Sendcloud" in listed
 
 
+def banner_of(page):
+    found = re.search(r'<ul class="messagelist needs-a-person".*?</ul>', page, re.S)
+    return found.group(0) if found else ""
+
+
+def test_every_delivery_that_needs_a_person_is_on_the_order_page_banner(support_client):
+    order = order_in_status("approved", currency="CAD")
+    invalid = fail_delivery(
+        DeliveryFactory(subject=order),
+        ProviderValidationError(
+            "sendcloud", "currency: Sendcloud accepts EUR, GBP, USD only, not CAD."
+        ),
+    )
+    dead = DeliveryFactory(subject=order, provider="shipup", state=DeliveryState.DEAD, attempts=8)
+
+    banner = banner_of(support_client.get(change_url(order)).content.decode())
+    assert "Sendcloud: Not sent: invalid for Sendcloud." in text_of(banner)
+    assert "Sendcloud accepts EUR, GBP, USD only, not CAD." in banner
+    assert f'id="delivery-needs-a-person-{dead.pk}"' in banner
+    assert reverse("admin:outbox_delivery_change", args=[dead.pk]) in banner
+
+    response = support_client.post(
+        reverse("admin:orders_order_acknowledge_delivery", args=[order.pk, invalid.pk])
+    )
+    assert f"the failure of delivery #{invalid.pk} is acknowledged" in messages_of(response)[0]
+    banner = banner_of(support_client.get(change_url(order)).content.decode())
+    assert f'id="delivery-needs-a-person-{invalid.pk}"' not in banner
+    assert f'id="delivery-needs-a-person-{dead.pk}"' in banner
+    assert "Sendcloud accepts EUR" in OrderNote.objects.get(order=order).body
+
+
+def test_an_order_with_nothing_waiting_for_a_person_has_no_banner(support_client):
+    order = order_in_status("approved")
+    DeliveryFactory(subject=order, state=DeliveryState.SUCCEEDED)
+
+    assert banner_of(support_client.get(change_url(order)).content.decode()) == ""
+
+
 def test_a_delivery_a_person_gave_up_says_who_and_needs_nobody(support_client):
     delivery = DeliveryFactory(state=DeliveryState.DEAD, attempts=8)
 

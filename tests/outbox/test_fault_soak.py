@@ -65,6 +65,20 @@ def document(number):
     }
 
 
+def what_went_wrong():
+    """The orders not where the test expects them and the deliveries that did not succeed: what
+    a failed run needs to be understood (the soak's faults are random in their timing)."""
+    orders = list(
+        Order.objects.exclude(status=OrderStatus.PENDING).values_list("reference", "status")[:10]
+    )
+    deliveries = list(
+        Delivery.objects.exclude(state=DeliveryState.SUCCEEDED).values_list(
+            "pk", "provider", "operation", "state", "attempts", "last_status_code", "error"
+        )[:10]
+    )
+    return f"orders: {orders}; deliveries not succeeded: {deliveries}"
+
+
 def test_every_delivery_succeeds_once_despite_faults(providers_at_sandbox, settings):
     settings.TRIGGER_REEVOO_ON = "delivered"
     faults.configure_faults(
@@ -83,7 +97,7 @@ def test_every_delivery_succeeds_once_despite_faults(providers_at_sandbox, setti
             IngestOutcome.CREATED
         )
     placing = run_worker_until_settled()
-    assert Order.objects.filter(status=OrderStatus.PENDING).count() == ORDERS
+    assert Order.objects.filter(status=OrderStatus.PENDING).count() == ORDERS, what_went_wrong()
 
     for order in Order.objects.all():
         request_transition(

@@ -6,14 +6,15 @@ import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef
 
+from api.pagination import MAX_ID
+from api.selectors import ORDER_SUBJECT
 from integrations.providers import Provider
+from integrations.selectors import PROBLEM_STATES
 from orders.models import Order, OrderStatus
 from outbox.models import IN_FLIGHT_STATES, Delivery, DeliveryState
 from returns.models import Return, ReturnStatus
 
-ORDER_SUBJECT = Order._meta.label_lower
 RETURN_SUBJECT = Return._meta.label_lower
-PROBLEM_STATES = [DeliveryState.FAILED, DeliveryState.DEAD, DeliveryState.AMBIGUOUS]
 # What `sync_state=<provider>:<state>` asks about the order's deliveries to that provider.
 SYNC_STATES = {
     "pending": "a delivery is queued or sending",
@@ -151,7 +152,7 @@ class DeliveryFilter(django_filters.FilterSet):
         help_text="What the calls are about.",
     )
     subject_id = IntegerFilter(
-        min_value=1, max_value=2**63 - 1, help_text="Id of the order or return (with subject_type)."
+        min_value=1, max_value=MAX_ID, help_text="Id of the order or return (with subject_type)."
     )
 
     class Meta:

@@ -12,7 +12,7 @@ def view_permission(model):
 
 
 class CanViewModel(BasePermission):
-    """Signed in and allowed to view the view's model (`read_model`, else its queryset's)."""
+    """Signed in and allowed to view the model of the view's queryset."""
 
     message = "You do not have permission to read these records."
 
@@ -20,5 +20,4 @@ class CanViewModel(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
-        model = getattr(view, "read_model", None) or view.queryset.model
-        return user.has_perm(view_permission(model))
+        return user.has_perm(view_permission(view.queryset.model))

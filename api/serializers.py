@@ -4,6 +4,7 @@ which the views hand to the same services the admin calls (the rules live there)
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.pagination import MAX_ID
 from core.errors import ActionError
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, Shipment, ShipmentLine
 from orders.services import SHOP_ACTIONS as ORDER_ACTIONS
@@ -12,7 +13,6 @@ from outbox.models import Delivery, DeliveryState
 from returns.models import Return, ReturnLine, ReturnStatus, ReturnStatusChange
 from returns.services import REASON_MAX_LENGTH, REQUESTED_35UP_STATUS
 
-MAX_ID = 2**63 - 1
 MAX_QUANTITY = 2**31 - 1
 # Lines one shipment or return request may list (an order has far fewer).
 MAX_REQUEST_LINES = 500
